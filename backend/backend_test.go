@@ -1,0 +1,75 @@
+package backend_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/internal/testkit"
+	"example.com/tracingdemo/tracing"
+)
+
+func newBackend(t *testing.T) (*httptest.Server, *tracetest.SpanRecorder) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	logger, err := tracing.NewLogger(io.Discard)
+	require.NoError(t, err)
+	srv := httptest.NewServer(backend.New(tp, autoprop.NewTextMapPropagator(), logger))
+	t.Cleanup(srv.Close)
+	return srv, spans
+}
+
+func ended(spans *tracetest.SpanRecorder, n int) []sdktrace.ReadOnlySpan {
+	for deadline := time.Now().Add(5 * time.Second); len(spans.Ended()) < n && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return spans.Ended()
+}
+
+// TestJoinsCallersTrace: the backend's spans continue the trace named in
+// the traceparent header, and read the user from the baggage header.
+func TestJoinsCallersTrace(t *testing.T) {
+	srv, spans := newBackend(t)
+	resp, body := testkit.Get(t, srv.URL+"/hello",
+		"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"baggage", "user=carol")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "hello, carol, from the backend\n", body)
+
+	got := ended(spans, 2)
+	require.Len(t, got, 2)
+	handle, server := got[0], got[1] // the inner span ends first
+	assert.Equal(t, "handle backend call", handle.Name())
+	assert.Equal(t, "GET /hello", server.Name())
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", server.SpanContext().TraceID().String())
+	assert.Equal(t, "00f067aa0ba902b7", server.Parent().SpanID().String())
+	assert.True(t, server.Parent().IsRemote())
+	assert.Equal(t, server.SpanContext().SpanID(), handle.Parent().SpanID())
+}
+
+func TestBadKnobs(t *testing.T) {
+	tests := []struct{ query, wantBody string }{
+		{"delay=abc", "delay=\"abc\": want a Go duration from 0s to 10s\n"},
+		{"delay=11s", "delay=\"11s\": want a Go duration from 0s to 10s\n"},
+		{"fail=maybe", "fail=\"maybe\": want true or false\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			srv, _ := newBackend(t)
+			resp, body := testkit.Get(t, srv.URL+"/hello?"+tt.query)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Equal(t, tt.wantBody, body)
+		})
+	}
+}

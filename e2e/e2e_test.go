@@ -1,0 +1,372 @@
+//go:build e2e
+
+// Package e2e runs the real frontend and backend binaries against a real
+// Jaeger v2 on loopback, and checks the trace as Jaeger stores and serves it:
+// over each exporter, on the success, error and delay paths, and with Jaeger
+// down. `make e2e` runs it (part of `make test`); it needs bin/jaeger, which
+// `make jaeger` builds from the Go module proxy.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var jaegerBin = flag.String("jaeger", "../bin/jaeger", "the Jaeger v2 binary, built by `make jaeger`")
+
+var (
+	binDir string  // where TestMain built frontend and backend
+	jg     *jaeger // the one Jaeger every test exports to
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "tracingdemo-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binDir = dir
+	for _, service := range []string{"frontend", "backend"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(binDir, service), "./cmd/"+service)
+		build.Dir = ".."
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", service, err, out)
+			return 1
+		}
+	}
+
+	if jg, err = startJaeger(*jaegerBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	if exit := jg.stop(); exit != 0 {
+		fmt.Fprintf(os.Stderr, "jaeger exited with %d:\n%s", exit, jg.out)
+		code = 1
+	}
+	for _, port := range []int{jg.queryPort, jg.healthPort, jg.otlpHTTPPort, jg.otlpGRPCPort, jg.thriftPort} {
+		if !portFree(port) {
+			fmt.Fprintf(os.Stderr, "port %d is still held after Jaeger stopped\n", port)
+			code = 1
+		}
+	}
+	return code
+}
+
+// The exporters a user can choose, each configured only through the
+// environment, as a user would.
+func exporterEnv(name string) []string {
+	switch name {
+	case "otlp-http":
+		return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + jg.url(jg.otlpHTTPPort, "")}
+	case "otlp-grpc":
+		return []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_EXPORTER_OTLP_ENDPOINT=" + jg.url(jg.otlpGRPCPort, "")}
+	case "jaeger":
+		return []string{"OTEL_TRACES_EXPORTER=jaeger", "OTEL_EXPORTER_JAEGER_ENDPOINT=" + jg.url(jg.thriftPort, "/api/traces")}
+	}
+	panic("unknown exporter " + name)
+}
+
+// pair is the frontend and backend, running as processes.
+type pair struct {
+	frontend, backend         *process
+	frontendPort, backendPort int
+}
+
+// startPair starts backend then frontend with env added to both, and stops
+// them when the test ends: SIGTERM, then checks that they exited with
+// wantExit and that their ports are free again. A failed test shows their
+// output.
+func startPair(t *testing.T, wantExit int, env ...string) *pair {
+	t.Helper()
+	p := &pair{frontendPort: freePort(), backendPort: freePort()}
+	// Spans are exported every 100 ms instead of every 5 s, so that the
+	// test does not wait on the batcher.
+	env = append(env, "OTEL_BSP_SCHEDULE_DELAY=100")
+
+	var err error
+	p.backend, err = startProcess("backend", filepath.Join(binDir, "backend"),
+		append(env, "ADDR=127.0.0.1:"+strconv.Itoa(p.backendPort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.stopAndCheck(t, p.backend, p.backendPort, wantExit) })
+	if err := p.backend.waitReady(p.backendURL("/healthz")); err != nil {
+		t.Fatal(err)
+	}
+
+	p.frontend, err = startProcess("frontend", filepath.Join(binDir, "frontend"), append(env,
+		"ADDR=127.0.0.1:"+strconv.Itoa(p.frontendPort),
+		"BACKEND_URL="+p.backendURL(""),
+		"JAEGER_UI_URL="+jg.url(jg.queryPort, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last-in first-out: the frontend stops before the backend.
+	t.Cleanup(func() { p.stopAndCheck(t, p.frontend, p.frontendPort, wantExit) })
+	if err := p.frontend.waitReady(p.frontendURL("/healthz")); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *pair) frontendURL(path string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(p.frontendPort) + path
+}
+
+func (p *pair) backendURL(path string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(p.backendPort) + path
+}
+
+func (p *pair) stopAndCheck(t *testing.T, proc *process, port, wantExit int) {
+	if exit := proc.stop(); exit != wantExit {
+		t.Errorf("%s exited with %d after SIGTERM, want %d", proc.name, exit, wantExit)
+	}
+	if !portFree(port) {
+		t.Errorf("%s's port %d is still held after it stopped", proc.name, port)
+	}
+	if t.Failed() {
+		t.Logf("%s's output:\n%s", proc.name, proc.out)
+	}
+}
+
+// get requests path from the frontend and returns the status, the body and
+// the trace ID from the traceresponse header.
+func (p *pair) get(t *testing.T, path string) (status int, body, traceID string) {
+	t.Helper()
+	resp, err := http.Get(p.frontendURL(path))
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse"))
+	if m == nil {
+		t.Fatalf("GET %s: traceresponse header %q is not 00-<trace id>-<span id>-<flags>", path, resp.Header.Get("traceresponse"))
+	}
+	return resp.StatusCode, string(b), m[1]
+}
+
+var traceresponse = regexp.MustCompile(`^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// wantSpan is one span of the tree a request must leave in Jaeger.
+type wantSpan struct {
+	service, name, kind string
+	parent              string            // the parent's name; "" for the root
+	events              []string          // in this order, among the span's events
+	tags                map[string]string // tag: value, as text
+}
+
+// checkTree compares the trace Jaeger returned with want, span by span, and
+// returns the spans by name. On a mismatch it says what was expected and
+// shows the trace as Jaeger returned it.
+func checkTree(t *testing.T, traceID string, want []wantSpan) map[string]jaegerSpan {
+	t.Helper()
+	tr, raw, err := jg.trace(traceID, len(want))
+	if err != nil {
+		t.Fatalf("%v\nJaeger returned:\n%s", err, indent(raw))
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("the trace as Jaeger returned it:\n%s", indent(raw))
+		}
+	}()
+
+	if len(tr.Spans) != len(want) {
+		t.Errorf("trace %s has %d spans, want %d", traceID, len(tr.Spans), len(want))
+	}
+	byID := map[string]jaegerSpan{}
+	byName := map[string]jaegerSpan{}
+	for _, s := range tr.Spans {
+		byID[s.SpanID] = s
+		if _, dup := byName[s.OperationName]; dup {
+			t.Errorf("two spans are named %q", s.OperationName)
+		}
+		byName[s.OperationName] = s
+		if s.TraceID != traceID {
+			t.Errorf("span %q has trace ID %s, want %s", s.OperationName, s.TraceID, traceID)
+		}
+	}
+	for _, w := range want {
+		s, ok := byName[w.name]
+		if !ok {
+			t.Errorf("no span named %q (%s, %s)", w.name, w.service, w.kind)
+			continue
+		}
+		if got := tr.Processes[s.ProcessID].Service; got != w.service {
+			t.Errorf("span %q comes from service %q, want %q", w.name, got, w.service)
+		}
+		kind := s.tag("span.kind")
+		if kind == "" {
+			kind = "internal" // the Jaeger exporter leaves internal spans untagged
+		}
+		if kind != w.kind {
+			t.Errorf("span %q is of kind %q, want %q", w.name, kind, w.kind)
+		}
+		var parents []string
+		for _, ref := range s.References {
+			if ref.RefType == "CHILD_OF" {
+				parents = append(parents, byID[ref.SpanID].OperationName)
+			}
+		}
+		switch {
+		case w.parent == "" && len(parents) != 0:
+			t.Errorf("span %q should be the root, but is a child of %q", w.name, parents)
+		case w.parent != "" && !slices.Equal(parents, []string{w.parent}):
+			t.Errorf("span %q should be a CHILD_OF %q, but its parents are %q", w.name, w.parent, parents)
+		}
+		if events := s.events(); !isSubsequence(w.events, events) {
+			t.Errorf("span %q has events %q, want %q among them in that order", w.name, events, w.events)
+		}
+		for key, value := range w.tags {
+			if got := s.tag(key); got != value {
+				t.Errorf("span %q has tag %s=%q, want %q", w.name, key, got, value)
+			}
+		}
+	}
+	return byName
+}
+
+// isSubsequence reports whether want appears in got in order.
+func isSubsequence(want, got []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func indent(raw []byte) string {
+	var buf bytes.Buffer
+	if json.Indent(&buf, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// theTree is the five-span trace of one request, as the README draws it.
+func theTree(backendTags map[string]string) []wantSpan {
+	return []wantSpan{
+		{service: "frontend", name: "GET /", kind: "server",
+			tags: map[string]string{"http.route": "/", "http.request.method": "GET", "http.response.status_code": "200"}},
+		{service: "frontend", name: "backend call", kind: "internal", parent: "GET /",
+			events: []string{"making backend call", "backend responded"}},
+		{service: "frontend", name: "HTTP GET", kind: "client", parent: "backend call"},
+		{service: "backend", name: "GET /hello", kind: "server", parent: "HTTP GET",
+			tags: map[string]string{"http.route": "/hello"}},
+		{service: "backend", name: "handle backend call", kind: "internal", parent: "GET /hello",
+			events: []string{"handling backend call"}, tags: backendTags},
+	}
+}
+
+// TestTraceInJaeger sends requests through the pair over each exporter and
+// checks the trees Jaeger stores: the plain request with baggage, the
+// failing one, and the slow one.
+func TestTraceInJaeger(t *testing.T) {
+	for _, exporter := range []string{"otlp-http", "otlp-grpc", "jaeger"} {
+		t.Run(exporter, func(t *testing.T) {
+			p := startPair(t, 0, exporterEnv(exporter)...)
+
+			t.Run("success with baggage", func(t *testing.T) {
+				status, body, traceID := p.get(t, "/?user=alice")
+				checkTree(t, traceID, theTree(map[string]string{"user": "alice", "fail": "false", "delay": "0s"}))
+				if status != http.StatusOK || !strings.HasPrefix(body, "hello, alice, from the backend") {
+					t.Errorf("GET /?user=alice answered %d %q, want 200 and the backend's hello to alice", status, body)
+				}
+				if want := "trace: " + jg.url(jg.queryPort, "/trace/"+traceID); !strings.Contains(body, want) {
+					t.Errorf("the answer %q does not link to the trace (%s)", body, want)
+				}
+			})
+
+			t.Run("backend fails", func(t *testing.T) {
+				status, body, traceID := p.get(t, "/?fail=true")
+				if status != http.StatusBadGateway || !strings.Contains(body, "simulated failure (fail=true)") {
+					t.Fatalf("GET /?fail=true: %d %q, want 502 naming the failure", status, body)
+				}
+				tree := theTree(map[string]string{"fail": "true", "error": "true", "otel.status_code": "ERROR"})
+				tree[0].tags = map[string]string{"http.response.status_code": "502", "error": "true"}
+				tree[1].tags = map[string]string{"error": "true"}
+				tree[3].tags = map[string]string{"http.response.status_code": "500", "error": "true"}
+				tree[4].events = []string{"handling backend call", "exception"}
+				checkTree(t, traceID, tree)
+			})
+
+			t.Run("backend waits", func(t *testing.T) {
+				status, _, traceID := p.get(t, "/?delay=200ms")
+				if status != http.StatusOK {
+					t.Fatalf("GET /?delay=200ms: %d", status)
+				}
+				tree := theTree(map[string]string{"delay": "200ms"})
+				tree[4].events = []string{"handling backend call", "waiting"}
+				spans := checkTree(t, traceID, tree)
+				handle, root := spans["handle backend call"], spans["GET /"]
+				if handle.Duration < 200_000 {
+					t.Errorf("handle backend call lasted %d µs, want at least the 200 ms delay", handle.Duration)
+				}
+				if root.Duration < handle.Duration {
+					t.Errorf("the root lasted %d µs, less than its descendant's %d µs", root.Duration, handle.Duration)
+				}
+			})
+		})
+	}
+}
+
+// TestJaegerDown: with nothing listening where the spans go, users see no
+// difference, and the log reports the failed exports without a line per
+// batch.
+func TestJaegerDown(t *testing.T) {
+	nowhere := freePort()
+	// Each export gives up after 2 s at most, instead of 10 s. The spans
+	// still queued at the stop are lost too; the log counts the failures
+	// and the services still exit 0: a tracing outage is not theirs.
+	p := startPair(t, 0,
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:"+strconv.Itoa(nowhere),
+		"OTEL_EXPORTER_OTLP_TIMEOUT=2000")
+
+	var slowest time.Duration
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		start := time.Now()
+		status, body, _ := p.get(t, "/?user=dave")
+		if status != http.StatusOK {
+			t.Fatalf("with Jaeger down, GET / answered %d %q", status, body)
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	// Exports run beside the requests, never on their path: no request
+	// waits for even one export attempt to time out.
+	if slowest >= 2*time.Second {
+		t.Errorf("the slowest request took %s: it waited on an export", slowest)
+	}
+	t.Logf("slowest request with Jaeger down: %s", slowest)
+
+	p.frontend.stop()
+	out := p.frontend.out.String()
+	lines := strings.Count(out, `"msg":"opentelemetry error`)
+	if lines == 0 || lines > 2 {
+		t.Errorf("the frontend logged %d export-failure lines in 5 s, want 1 (then a count at the stop):\n%s", lines, out)
+	}
+	if !strings.Contains(out, "errors_suppressed") || !strings.Contains(out, "connection refused") {
+		t.Errorf("the frontend's log does not say the export failed and why:\n%s", out)
+	}
+}

@@ -1,0 +1,162 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// jaeger is the real Jaeger v2 the tests export to, with memory storage and
+// every port its own (testdata/jaeger.yaml).
+type jaeger struct {
+	*process
+	queryPort, healthPort                  int
+	otlpHTTPPort, otlpGRPCPort, thriftPort int
+}
+
+func startJaeger(bin string) (*jaeger, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("no Jaeger binary at %s (build it with `make jaeger`): %w", bin, err)
+	}
+	j := &jaeger{
+		queryPort: freePort(), healthPort: freePort(),
+		otlpHTTPPort: freePort(), otlpGRPCPort: freePort(), thriftPort: freePort(),
+	}
+	config, err := filepath.Abs("testdata/jaeger.yaml")
+	if err != nil {
+		return nil, err
+	}
+	env := []string{
+		"E2E_QUERY_PORT=" + strconv.Itoa(j.queryPort),
+		"E2E_QUERY_GRPC_PORT=" + strconv.Itoa(freePort()),
+		"E2E_HEALTH_PORT=" + strconv.Itoa(j.healthPort),
+		"E2E_OTLP_HTTP_PORT=" + strconv.Itoa(j.otlpHTTPPort),
+		"E2E_OTLP_GRPC_PORT=" + strconv.Itoa(j.otlpGRPCPort),
+		"E2E_THRIFT_HTTP_PORT=" + strconv.Itoa(j.thriftPort),
+	}
+	if j.process, err = startProcess("jaeger", bin, env, "--config", config); err != nil {
+		return nil, err
+	}
+	// The health endpoint answers 200 once every pipeline is running.
+	if err := j.waitReady(j.url(j.healthPort, "/status")); err != nil {
+		j.stop()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *jaeger) url(port int, path string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(port) + path
+}
+
+// The trace as Jaeger's query API (GET /api/traces/{id}) returns it.
+type jaegerTrace struct {
+	TraceID   string       `json:"traceID"`
+	Spans     []jaegerSpan `json:"spans"`
+	Processes map[string]struct {
+		Service string `json:"serviceName"`
+	} `json:"processes"`
+}
+
+type jaegerSpan struct {
+	TraceID       string `json:"traceID"`
+	SpanID        string `json:"spanID"`
+	OperationName string `json:"operationName"`
+	References    []struct {
+		RefType string `json:"refType"`
+		TraceID string `json:"traceID"`
+		SpanID  string `json:"spanID"`
+	} `json:"references"`
+	StartTime int64      `json:"startTime"` // µs since the epoch
+	Duration  int64      `json:"duration"`  // µs
+	Tags      []jaegerKV `json:"tags"`
+	Logs      []struct {
+		Timestamp int64      `json:"timestamp"`
+		Fields    []jaegerKV `json:"fields"`
+	} `json:"logs"`
+	ProcessID string `json:"processID"`
+}
+
+type jaegerKV struct {
+	Key   string `json:"key"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+}
+
+// tag returns the span's tag as text ("" if absent).
+func (s jaegerSpan) tag(key string) string {
+	for _, kv := range s.Tags {
+		if kv.Key == key {
+			return fmt.Sprint(kv.Value)
+		}
+	}
+	return ""
+}
+
+// events returns the names of the span's events (Jaeger calls them logs).
+func (s jaegerSpan) events() []string {
+	var names []string
+	for _, l := range s.Logs {
+		for _, f := range l.Fields {
+			if f.Key == "event" {
+				names = append(names, fmt.Sprint(f.Value))
+			}
+		}
+	}
+	return names
+}
+
+// trace polls Jaeger until the trace has at least wantSpans spans, or 30 s
+// pass (the exporters send in batches), and returns what Jaeger has then:
+// the caller compares that with what it wanted.
+func (j *jaeger) trace(traceID string, wantSpans int) (jaegerTrace, []byte, error) {
+	var (
+		tr   jaegerTrace
+		body []byte
+		err  error
+	)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		tr, body, err = j.fetch(traceID)
+		if err == nil && len(tr.Spans) >= wantSpans {
+			// Let any span too many arrive, so that the count is checked.
+			time.Sleep(300 * time.Millisecond)
+			return j.fetch(traceID)
+		}
+	}
+	if err != nil {
+		return tr, body, fmt.Errorf("trace %s: %w", traceID, err)
+	}
+	return tr, body, nil
+}
+
+func (j *jaeger) fetch(traceID string) (jaegerTrace, []byte, error) {
+	resp, err := http.Get(j.url(j.queryPort, "/api/traces/"+traceID))
+	if err != nil {
+		return jaegerTrace{}, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return jaegerTrace{}, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return jaegerTrace{}, body, fmt.Errorf("Jaeger answered %s: %s", resp.Status, body)
+	}
+	var out struct {
+		Data []jaegerTrace `json:"data"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return jaegerTrace{}, body, fmt.Errorf("decoding Jaeger's answer: %w", err)
+	}
+	if len(out.Data) != 1 {
+		return jaegerTrace{}, body, fmt.Errorf("Jaeger returned %d traces", len(out.Data))
+	}
+	return out.Data[0], body, nil
+}

@@ -1,0 +1,397 @@
+package frontend_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/frontend"
+	"example.com/tracingdemo/internal/testkit"
+	"example.com/tracingdemo/tracing"
+)
+
+// pair is the real frontend handler wired to the real backend handler, each
+// behind its own httptest server and traced by its own TracerProvider (so
+// each has its own service.name), both recording into one SpanRecorder.
+type pair struct {
+	spans    *tracetest.SpanRecorder
+	frontend *httptest.Server
+	backend  *httptest.Server
+	logs     *testkit.SyncBuffer
+
+	mu             sync.Mutex
+	backendCalls   int
+	backendBaggage []string // the baggage header of each backend call
+}
+
+func newPair(t *testing.T, configure ...func(*frontend.Config)) *pair {
+	t.Helper()
+	p := &pair{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}}
+	logger, err := tracing.NewLogger(p.logs)
+	require.NoError(t, err)
+	propagator := autoprop.NewTextMapPropagator() // W3C tracecontext and baggage
+
+	backendHandler := backend.New(p.tracerProvider(t, "backend"), propagator, logger)
+	p.backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == frontend.BackendPath {
+			p.mu.Lock()
+			p.backendCalls++
+			p.backendBaggage = append(p.backendBaggage, r.Header.Get("baggage"))
+			p.mu.Unlock()
+		}
+		backendHandler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.backend.Close)
+
+	backendURL, _ := url.Parse(p.backend.URL)
+	cfg := frontend.Config{
+		BackendURL:     backendURL,
+		BackendTimeout: 5 * time.Second,
+		JaegerUIURL:    "http://jaeger.example:16686",
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	p.frontend = httptest.NewServer(frontend.New(cfg, p.tracerProvider(t, "frontend"), propagator, logger))
+	t.Cleanup(p.frontend.Close)
+	return p
+}
+
+func (p *pair) tracerProvider(t *testing.T, service string) trace.TracerProvider {
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(p.spans),
+		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
+	)
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// get requests path from the frontend, with headers in name, value pairs.
+func (p *pair) get(t *testing.T, path string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	return testkit.Get(t, p.frontend.URL+path, headers...)
+}
+
+// waitSpans waits until n spans have ended (a server span ends just after
+// its response is sent), then checks that there are exactly n.
+func (p *pair) waitSpans(t *testing.T, n int) []sdktrace.ReadOnlySpan {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.spans.Ended()) < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // room for a span too many to show up
+	spans := p.spans.Ended()
+	require.Len(t, spans, n, "ended spans: %s", names(spans))
+	return spans
+}
+
+// spanNamed returns the one span called name.
+func spanNamed(t *testing.T, spans []sdktrace.ReadOnlySpan, name string) sdktrace.ReadOnlySpan {
+	t.Helper()
+	var found []sdktrace.ReadOnlySpan
+	for _, s := range spans {
+		if s.Name() == name {
+			found = append(found, s)
+		}
+	}
+	require.Len(t, found, 1, "spans named %q among %s", name, names(spans))
+	return found[0]
+}
+
+func names(spans []sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name())
+	}
+	return out
+}
+
+func serviceOf(s sdktrace.ReadOnlySpan) string {
+	v, _ := s.Resource().Set().Value(semconv.ServiceNameKey)
+	return v.AsString()
+}
+
+func attr(s sdktrace.ReadOnlySpan, key attribute.Key) attribute.Value {
+	for _, kv := range s.Attributes() {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return attribute.Value{}
+}
+
+func eventNames(s sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for _, e := range s.Events() {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// TestTraceTree is the trace the README promises for one request: five
+// spans, one trace, across two services.
+func TestTraceTree(t *testing.T) {
+	p := newPair(t)
+	resp, body := p.get(t, "/?user=alice&delay=50ms")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+
+	spans := p.waitSpans(t, 5)
+	root := spanNamed(t, spans, "GET /")
+	call := spanNamed(t, spans, "backend call")
+	client := spanNamed(t, spans, "HTTP GET")
+	server := spanNamed(t, spans, "GET /hello")
+	handle := spanNamed(t, spans, "handle backend call")
+
+	tests := []struct {
+		name        string
+		span        sdktrace.ReadOnlySpan
+		wantService string
+		wantKind    trace.SpanKind
+		wantParent  sdktrace.ReadOnlySpan // nil: the root
+	}{
+		{"GET /", root, "frontend", trace.SpanKindServer, nil},
+		{"backend call", call, "frontend", trace.SpanKindInternal, root},
+		{"HTTP GET", client, "frontend", trace.SpanKindClient, call},
+		{"GET /hello", server, "backend", trace.SpanKindServer, client},
+		{"handle backend call", handle, "backend", trace.SpanKindInternal, server},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, root.SpanContext().TraceID(), tt.span.SpanContext().TraceID(), "one trace ID")
+			assert.Equal(t, tt.wantService, serviceOf(tt.span))
+			assert.Equal(t, tt.wantKind, tt.span.SpanKind())
+			if tt.wantParent == nil {
+				assert.False(t, tt.span.Parent().IsValid(), "the root has no parent")
+			} else {
+				assert.Equal(t, tt.wantParent.SpanContext().SpanID(), tt.span.Parent().SpanID())
+			}
+		})
+	}
+	// The backend's server span came from the other side of an HTTP call:
+	// its parent context was extracted from the traceparent header.
+	assert.True(t, server.Parent().IsRemote())
+
+	assert.Equal(t, "GET", attr(root, semconv.HTTPRequestMethodKey).AsString())
+	assert.Equal(t, "/", attr(root, semconv.HTTPRouteKey).AsString())
+	assert.Equal(t, int64(200), attr(root, semconv.HTTPResponseStatusCodeKey).AsInt64())
+	assert.Equal(t, "/hello", attr(server, semconv.HTTPRouteKey).AsString())
+
+	assert.Equal(t, []string{"making backend call", "backend responded"}, eventNames(call))
+	assert.Contains(t, call.Events()[1].Attributes, semconv.HTTPResponseStatusCode(200))
+	assert.Equal(t, codes.Unset, call.Status().Code)
+
+	assert.Equal(t, []string{"handling backend call", "waiting"}, eventNames(handle))
+	assert.Equal(t, "alice", attr(handle, "user").AsString(), "the user travelled as baggage")
+	assert.Equal(t, "50ms", attr(handle, "delay").AsString())
+	assert.False(t, attr(handle, "fail").AsBool())
+	assert.GreaterOrEqual(t, handle.EndTime().Sub(handle.StartTime()), 50*time.Millisecond)
+
+	// The response names the trace, in the header and in the body.
+	traceID := root.SpanContext().TraceID().String()
+	assert.Equal(t, "00-"+traceID+"-"+root.SpanContext().SpanID().String()+"-01", resp.Header.Get("traceresponse"))
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Contains(t, body, "hello, alice, from the backend")
+	assert.Contains(t, body, "trace: http://jaeger.example:16686/trace/"+traceID+"\n")
+
+	// Each service logged the request with the trace ID.
+	var logged []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(p.logs.String()), "\n") {
+		var entry map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &entry), line)
+		if entry["msg"] == "request" {
+			logged = append(logged, entry)
+		}
+	}
+	require.Len(t, logged, 2, p.logs.String())
+	for _, entry := range logged {
+		assert.Equal(t, traceID, entry["trace_id"])
+		assert.Equal(t, float64(200), entry["status"])
+	}
+}
+
+func TestJSONAnswer(t *testing.T) {
+	p := newPair(t)
+	resp, body := p.get(t, "/?user=bob", "Accept", "application/json")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+
+	var got struct {
+		Message   string  `json:"message"`
+		BackendMS float64 `json:"backend_ms"`
+		TraceID   string  `json:"trace_id"`
+		TraceURL  string  `json:"trace_url"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+	root := spanNamed(t, p.waitSpans(t, 5), "GET /")
+	assert.Equal(t, "hello, bob, from the backend", got.Message)
+	assert.Greater(t, got.BackendMS, 0.0)
+	assert.Equal(t, root.SpanContext().TraceID().String(), got.TraceID)
+	assert.Equal(t, "http://jaeger.example:16686/trace/"+got.TraceID, got.TraceURL)
+}
+
+// TestBackendFails follows fail=true: the backend answers 500, the frontend
+// 502, and both their spans say so.
+func TestBackendFails(t *testing.T) {
+	p := newPair(t)
+	resp, body := p.get(t, "/?fail=true")
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Equal(t, "backend failed: 500 Internal Server Error: simulated failure (fail=true)", firstLine(body))
+	assert.NotEmpty(t, resp.Header.Get("traceresponse"))
+
+	spans := p.waitSpans(t, 5)
+	handle := spanNamed(t, spans, "handle backend call")
+	assert.Equal(t, codes.Error, handle.Status().Code)
+	assert.Equal(t, "simulated failure (fail=true)", handle.Status().Description)
+	assert.Equal(t, []string{"handling backend call", "exception"}, eventNames(handle))
+	assert.True(t, attr(handle, "fail").AsBool())
+
+	call := spanNamed(t, spans, "backend call")
+	assert.Equal(t, codes.Error, call.Status().Code)
+	assert.Contains(t, call.Events()[1].Attributes, semconv.HTTPResponseStatusCode(500))
+	assert.Equal(t, codes.Error, spanNamed(t, spans, "GET /").Status().Code, "a 502 is a server error")
+	assert.Contains(t, p.logs.String(), `"msg":"request failed","status":502`)
+}
+
+// TestBadKnobs: a bad value gets 400 naming the parameter and what it
+// allows, and the backend is never called.
+func TestBadKnobs(t *testing.T) {
+	tests := []struct {
+		name     string
+		query    string
+		wantBody string
+	}{
+		{"delay not a duration", "delay=abc", `bad request: delay="abc": want a Go duration from 0s to 10s, e.g. delay=200ms`},
+		{"delay too long", "delay=1h", `bad request: delay="1h": want a Go duration from 0s to 10s, e.g. delay=200ms`},
+		{"delay negative", "delay=-1s", `bad request: delay="-1s": want a Go duration from 0s to 10s, e.g. delay=200ms`},
+		{"fail not a boolean", "fail=maybe", `bad request: fail="maybe": want true or false`},
+		{"user empty", "user=", `bad request: user="": want 1 to 64 letters, digits, '_' or '-'`},
+		{"user with a space", "user=a+b", `bad request: user="a b": want 1 to 64 letters, digits, '_' or '-'`},
+		{"user too long", "user=" + strings.Repeat("x", 65), `bad request: user="` + strings.Repeat("x", 65) + `": want 1 to 64 letters, digits, '_' or '-'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPair(t)
+			resp, body := p.get(t, "/?"+tt.query)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Equal(t, tt.wantBody, firstLine(body))
+			assert.NotEmpty(t, resp.Header.Get("traceresponse"), "errors name their trace too")
+
+			spans := p.waitSpans(t, 1)
+			assert.Equal(t, "GET /", spans[0].Name())
+			assert.Zero(t, p.backendCalls, "the backend is not called")
+		})
+	}
+}
+
+// TestBaggage: the user travels to the backend as W3C baggage, and nothing
+// else does, whatever baggage the caller sent.
+func TestBaggage(t *testing.T) {
+	p := newPair(t)
+	resp, _ := p.get(t, "/?user=alice", "baggage", "user=mallory,secret=s3cr3t")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = p.get(t, "/", "baggage", "secret=s3cr3t")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	p.mu.Lock()
+	assert.Equal(t, []string{"user=alice", ""}, p.backendBaggage)
+	p.mu.Unlock()
+
+	var users []string
+	for _, s := range p.waitSpans(t, 10) {
+		if s.Name() == "handle backend call" {
+			users = append(users, attr(s, "user").Emit())
+		}
+	}
+	assert.ElementsMatch(t, []string{"alice", ""}, users)
+}
+
+// TestIncomingTraceparent: a caller that is itself traced gets its trace
+// continued, not a new one.
+func TestIncomingTraceparent(t *testing.T) {
+	p := newPair(t)
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	root := spanNamed(t, p.waitSpans(t, 5), "GET /")
+	assert.Equal(t, callerTrace, root.SpanContext().TraceID().String())
+	assert.Equal(t, "00f067aa0ba902b7", root.Parent().SpanID().String())
+	assert.Contains(t, resp.Header.Get("traceresponse"), callerTrace)
+}
+
+func TestHealthzMakesNoSpan(t *testing.T) {
+	p := newPair(t)
+	resp, body := p.get(t, "/healthz")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "ok\n", body)
+	resp, err := http.Get(p.backend.URL + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	time.Sleep(50 * time.Millisecond)
+	assert.Empty(t, p.spans.Ended())
+	assert.Empty(t, p.logs.String(), "health checks are not logged")
+}
+
+// TestUnknownRoute: a 404 is traced under a fixed name, not the raw path,
+// so that random URLs do not each become an operation in Jaeger.
+func TestUnknownRoute(t *testing.T) {
+	p := newPair(t)
+	resp, _ := p.get(t, "/no/such/page")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("traceresponse"))
+	spans := p.waitSpans(t, 1)
+	assert.Equal(t, "GET NotFound", spans[0].Name())
+}
+
+func TestBackendUnreachable(t *testing.T) {
+	p := newPair(t, func(c *frontend.Config) { c.BackendURL, _ = url.Parse("http://127.0.0.1:1") })
+	resp, body := p.get(t, "/")
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(body, "backend failed: Get \"http://127.0.0.1:1/hello\""), body)
+
+	spans := p.waitSpans(t, 3) // no backend spans
+	call := spanNamed(t, spans, "backend call")
+	assert.Equal(t, codes.Error, call.Status().Code)
+	assert.Equal(t, []string{"making backend call", "exception"}, eventNames(call))
+}
+
+func TestBackendTimeout(t *testing.T) {
+	p := newPair(t, func(c *frontend.Config) { c.BackendTimeout = 100 * time.Millisecond })
+	resp, body := p.get(t, "/?delay=2s")
+	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	assert.Equal(t, "backend timed out: no answer within 100ms (BACKEND_TIMEOUT)", firstLine(body))
+
+	spans := p.waitSpans(t, 5)
+	call := spanNamed(t, spans, "backend call")
+	assert.Equal(t, codes.Error, call.Status().Code)
+	// The backend stopped waiting as soon as the frontend gave up.
+	handle := spanNamed(t, spans, "handle backend call")
+	assert.Equal(t, codes.Error, handle.Status().Code)
+	assert.Less(t, handle.EndTime().Sub(handle.StartTime()), time.Second)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,144 @@
+package frontend_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/frontend"
+	"example.com/tracingdemo/tracing"
+)
+
+// memoryExporter keeps its spans after Shutdown, so that the test can read
+// what the final flush delivered (tracetest.InMemoryExporter clears them).
+type memoryExporter struct{ *tracetest.InMemoryExporter }
+
+func (memoryExporter) Shutdown(context.Context) error { return nil }
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs a service's Run until the test stops it, and waits until it
+// answers /healthz. It returns the cancel that stops the service (what
+// SIGTERM does in the binaries) and the channel Run's error arrives on.
+func start(t *testing.T, run func(context.Context) error, addr string) (stop context.CancelFunc, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx) }()
+	t.Cleanup(cancel)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return cancel, errc
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("the service stopped at start: %v", err)
+		default:
+		}
+	}
+	t.Fatalf("the service did not answer on %s", addr)
+	return nil, nil
+}
+
+// TestStopDuringRequest stops both services while a request is in flight:
+// the request still completes, both Runs return nil, and all five spans of
+// the request reach the exporters in the final flush.
+func TestStopDuringRequest(t *testing.T) {
+	backendAddr, frontendAddr := freeAddr(t), freeAddr(t)
+	backendSpans := memoryExporter{tracetest.NewInMemoryExporter()}
+	frontendSpans := memoryExporter{tracetest.NewInMemoryExporter()}
+
+	t.Setenv("ADDR", backendAddr)
+	stopBackend, backendDone := start(t, func(ctx context.Context) error {
+		return backend.Run(ctx, io.Discard, tracing.WithExporter(backendSpans))
+	}, backendAddr)
+
+	t.Setenv("ADDR", frontendAddr)
+	t.Setenv("BACKEND_URL", "http://"+backendAddr)
+	stopFrontend, frontendDone := start(t, func(ctx context.Context) error {
+		return frontend.Run(ctx, io.Discard, tracing.WithExporter(frontendSpans))
+	}, frontendAddr)
+
+	type result struct {
+		status int
+		err    error
+	}
+	answer := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + frontendAddr + "/?delay=500ms")
+		if err != nil {
+			answer <- result{0, err}
+			return
+		}
+		resp.Body.Close()
+		answer <- result{resp.StatusCode, nil}
+	}()
+
+	time.Sleep(200 * time.Millisecond) // the backend is now waiting out the delay
+	stopFrontend()
+	stopBackend()
+
+	got := <-answer
+	require.NoError(t, got.err)
+	assert.Equal(t, http.StatusOK, got.status, "a request in flight completes")
+	assert.NoError(t, <-frontendDone)
+	assert.NoError(t, <-backendDone)
+
+	assert.ElementsMatch(t, []string{"backend call", "HTTP GET", "GET /"}, stubNames(frontendSpans.GetSpans()))
+	assert.ElementsMatch(t, []string{"GET /hello", "handle backend call"}, stubNames(backendSpans.GetSpans()))
+}
+
+func stubNames(spans tracetest.SpanStubs) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// TestBadConfig: each bad setting stops Run before it serves anything, with
+// an error naming the variable (exit code 2 in the binary).
+func TestBadConfig(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"address without port", "ADDR", "localhost"},
+		{"port in use", "ADDR", busy.Addr().String()},
+		{"backend URL without scheme", "BACKEND_URL", "localhost:8081"},
+		{"Jaeger UI URL not http", "JAEGER_UI_URL", "ftp://jaeger"},
+		{"timeout not a duration", "BACKEND_TIMEOUT", "soon"},
+		{"timeout zero", "BACKEND_TIMEOUT", "0s"},
+		{"log format", "LOG_FORMAT", "xml"},
+		{"an OTEL variable", "OTEL_TRACES_SAMPLER", "sometimes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("ADDR", "127.0.0.1:0")
+			t.Setenv(tt.variable, tt.value)
+			err := frontend.Run(context.Background(), io.Discard)
+			var envErr *tracing.EnvError
+			require.ErrorAs(t, err, &envErr)
+			assert.Equal(t, tt.variable, envErr.Name)
+			assert.Equal(t, 2, tracing.ExitCode(err))
+		})
+	}
+}

@@ -1,0 +1,52 @@
+// Package testkit holds the helpers the tests of several packages share.
+package testkit
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+)
+
+// Get requests url with headers given as name, value pairs, and returns the
+// response with its body read.
+func Get(t testing.TB, url string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading the body: %v", url, err)
+	}
+	return resp, string(body)
+}
+
+// SyncBuffer is a bytes.Buffer that writers on several goroutines, such as
+// a server's logger or a child process, can share with the test reading it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

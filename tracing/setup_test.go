@@ -1,0 +1,301 @@
+package tracing_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"example.com/tracingdemo/tracing"
+)
+
+// Setup reads the process environment and sets otel's globals, so these
+// tests use t.Setenv and do not run in parallel.
+
+// setOTelEnv clears every OTEL_* variable for the test, then sets env.
+func setOTelEnv(t *testing.T, env map[string]string) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "OTEL_") {
+			t.Setenv(name, "")
+		}
+	}
+	for name, value := range env {
+		t.Setenv(name, value)
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantName string // the variable the error must name
+	}{
+		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER"},
+		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{"unknown traces protocol", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
+		{"endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"endpoint not a URL", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:43 18"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"traces endpoint without host", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+		{"jaeger endpoint wrong scheme", map[string]string{"OTEL_EXPORTER_JAEGER_ENDPOINT": "udp://jaeger:6831"}, "OTEL_EXPORTER_JAEGER_ENDPOINT"},
+		{"unknown sampler", map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"},
+		{"ratio above 1", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"ratio not a number", map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"ratio below 0", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "-0.1"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"unknown propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,w3c"}, "OTEL_PROPAGATORS"},
+		{"resource attribute without value", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES"},
+		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes please"}, "OTEL_SDK_DISABLED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setOTelEnv(t, tt.env)
+			shutdown, err := tracing.Setup(context.Background(), "svc")
+			require.Error(t, err)
+			assert.Nil(t, shutdown)
+			var envErr *tracing.EnvError
+			require.ErrorAs(t, err, &envErr)
+			assert.Equal(t, tt.wantName, envErr.Name)
+			assert.Contains(t, err.Error(), tt.wantName)
+			assert.Equal(t, 2, tracing.ExitCode(err))
+		})
+	}
+}
+
+func TestGoodSettingsAccepted(t *testing.T) {
+	tests := map[string]string{
+		"OTEL_TRACES_SAMPLER":           "parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG":       "0.25",
+		"OTEL_PROPAGATORS":              "tracecontext,baggage,b3",
+		"OTEL_RESOURCE_ATTRIBUTES":      "deployment.environment.name=demo",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":   "https://collector.example:4318",
+		"OTEL_EXPORTER_JAEGER_ENDPOINT": "http://jaeger:14268/api/traces",
+		"OTEL_SDK_DISABLED":             "false",
+		"OTEL_TRACES_EXPORTER":          "none",
+	}
+	setOTelEnv(t, tests)
+	shutdown := setup(t, "svc")
+	require.NoError(t, shutdown(context.Background()))
+}
+
+// memoryExporter keeps its spans after Shutdown, so that a test can read
+// what the final flush delivered (tracetest.InMemoryExporter clears them).
+type memoryExporter struct{ *tracetest.InMemoryExporter }
+
+func (memoryExporter) Shutdown(context.Context) error { return nil }
+
+func setup(t *testing.T, service string, opts ...tracing.Option) func(context.Context) error {
+	t.Helper()
+	shutdown, err := tracing.Setup(context.Background(), service, opts...)
+	require.NoError(t, err)
+	return shutdown
+}
+
+// oneSpan makes one span through the global TracerProvider, shuts tracing
+// down, and returns what reached the exporter.
+func oneSpan(t *testing.T) tracetest.SpanStubs {
+	t.Helper()
+	exporter := memoryExporter{tracetest.NewInMemoryExporter()}
+	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	span.End()
+	require.NoError(t, shutdown(context.Background()))
+	return exporter.GetSpans()
+}
+
+func TestServiceName(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"default", nil, "svc"},
+		{"OTEL_SERVICE_NAME wins", map[string]string{"OTEL_SERVICE_NAME": "shop-frontend"}, "shop-frontend"},
+		{"OTEL_RESOURCE_ATTRIBUTES wins", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs"}, "from-attrs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setOTelEnv(t, tt.env)
+			spans := oneSpan(t)
+			require.Len(t, spans, 1)
+			got, _ := spans[0].Resource.Set().Value(semconv.ServiceNameKey)
+			assert.Equal(t, tt.want, got.AsString())
+		})
+	}
+}
+
+func TestSampler(t *testing.T) {
+	tests := []struct {
+		sampler, arg string
+		wantSpans    int
+	}{
+		{"", "", 1}, // parentbased_always_on
+		{"always_off", "", 0},
+		{"traceidratio", "0", 0},
+		{"parentbased_traceidratio", "1", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sampler+tt.arg, func(t *testing.T) {
+			setOTelEnv(t, nil)
+			t.Setenv("OTEL_TRACES_SAMPLER", tt.sampler)
+			t.Setenv("OTEL_TRACES_SAMPLER_ARG", tt.arg)
+			assert.Len(t, oneSpan(t), tt.wantSpans)
+		})
+	}
+}
+
+func TestSDKDisabled(t *testing.T) {
+	setOTelEnv(t, nil)
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	exporter := memoryExporter{tracetest.NewInMemoryExporter()}
+	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	assert.False(t, span.IsRecording())
+	span.End()
+	require.NoError(t, shutdown(context.Background()))
+	assert.Empty(t, exporter.GetSpans())
+}
+
+func TestPropagators(t *testing.T) {
+	setOTelEnv(t, nil)
+	require.NoError(t, setup(t, "svc")(context.Background()))
+	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
+
+	t.Setenv("OTEL_PROPAGATORS", "b3")
+	require.NoError(t, setup(t, "svc")(context.Background()))
+	assert.Equal(t, []string{"b3"}, otel.GetTextMapPropagator().Fields())
+}
+
+// TestExporterChoice checks that OTEL_TRACES_EXPORTER and the endpoint
+// variables choose what goes on the wire. The HTTP exporters post to a
+// local server that records what came; the end-to-end test in e2e/ sends
+// the same to a real Jaeger.
+func TestExporterChoice(t *testing.T) {
+	type request struct{ path, contentType string }
+	requests := make(chan request, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		requests <- request{r.URL.Path, r.Header.Get("Content-Type")}
+	}))
+	defer receiver.Close()
+
+	tests := []struct {
+		name string
+		env  map[string]string
+		want request
+	}{
+		{"otlp over HTTP by default", map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL,
+		}, request{"/v1/traces", "application/x-protobuf"}},
+		{"otlp with a traces endpoint", map[string]string{
+			"OTEL_TRACES_EXPORTER":               "otlp",
+			"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.URL + "/custom",
+		}, request{"/custom", "application/x-protobuf"}},
+		{"jaeger: Thrift over HTTP", map[string]string{
+			"OTEL_TRACES_EXPORTER":          "jaeger",
+			"OTEL_EXPORTER_JAEGER_ENDPOINT": receiver.URL + "/api/traces",
+		}, request{"/api/traces", "application/x-thrift"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setOTelEnv(t, tt.env)
+			shutdown := setup(t, "svc")
+			_, span := otel.Tracer("test").Start(context.Background(), "work")
+			span.End()
+			require.NoError(t, shutdown(context.Background()))
+			select {
+			case got := <-requests:
+				assert.Equal(t, tt.want, got)
+			case <-time.After(5 * time.Second):
+				t.Fatal("no export request arrived")
+			}
+		})
+	}
+}
+
+// TestExporterGRPC: with OTEL_EXPORTER_OTLP_PROTOCOL=grpc, the exporter
+// opens an HTTP/2 connection (gRPC's transport) to the endpoint.
+func TestExporterGRPC(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	preface := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 24)
+		_, _ = io.ReadFull(bufio.NewReader(conn), buf)
+		preface <- string(buf)
+	}()
+
+	setOTelEnv(t, nil)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
+	shutdown := setup(t, "svc")
+	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = shutdown(ctx) // our listener never answers: the flush times out
+
+	select {
+	case got := <-preface:
+		assert.Equal(t, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the gRPC exporter did not connect")
+	}
+}
+
+// TestConsoleExporter: OTEL_TRACES_EXPORTER=console writes spans to stdout.
+// The exporter holds on to the stdout it found at start, so the test runs
+// itself again as a child process and reads the child's stdout.
+func TestConsoleExporter(t *testing.T) {
+	if os.Getenv("CONSOLE_EXPORTER_CHILD") == "1" {
+		shutdown := setup(t, "svc")
+		_, span := otel.Tracer("test").Start(context.Background(), "console-work")
+		span.End()
+		require.NoError(t, shutdown(context.Background()))
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConsoleExporter$")
+	cmd.Env = append(os.Environ(), "CONSOLE_EXPORTER_CHILD=1", "OTEL_TRACES_EXPORTER=console")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), `"Name":"console-work"`)
+}
+
+func TestDefaultOTLPEndpoint(t *testing.T) {
+	tests := []struct{ protocol, want string }{
+		{"", "http://localhost:4318"},
+		{"http/protobuf", "http://localhost:4318"},
+		{"grpc", "http://localhost:4317"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.protocol, func(t *testing.T) {
+			setOTelEnv(t, nil)
+			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", tt.protocol)
+			shutdown := setup(t, "svc")
+			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = shutdown(ctx)
+		})
+	}
+}
+
+var _ sdktrace.SpanExporter = memoryExporter{}
