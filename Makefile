@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e clean
+.PHONY: help build run jaeger run-jaeger test lint unit e2e compose-test clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -13,22 +13,25 @@ build: ## build bin/frontend and bin/backend
 # Spans go to the console, unless OTEL_EXPORTER_OTLP_ENDPOINT (or
 # OTEL_TRACES_EXPORTER) says where else: e.g. to the Jaeger of `make run-jaeger`.
 run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
-	@trap 'kill 0' EXIT; \
-	export OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-$(if $(OTEL_EXPORTER_OTLP_ENDPOINT),otlp,console)}; \
+	@export OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-$(if $(OTEL_EXPORTER_OTLP_ENDPOINT),otlp,console)}; \
 	export LOG_FORMAT=$${LOG_FORMAT:-text}; \
-	bin/backend & bin/frontend & wait
+	bin/backend & backend=$$!; bin/frontend & frontend=$$!; \
+	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait' INT TERM; \
+	wait
 
 # Jaeger v2 (module v1.76.0 = Jaeger v2.13.0), built from the Go module proxy
 # in its own module, tools/jaeger, so that its dependencies stay out of ours.
-# The first build takes about 4 minutes; later ones use Go's build cache.
+# Static (CGO_ENABLED=0), as Jaeger's own release builds are, so that it also
+# runs in the Docker stand-in image. The first build takes about 4 minutes;
+# later ones use Go's build cache.
 jaeger: bin/jaeger ## build Jaeger v2 from source into bin/jaeger
 bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
-	cd tools/jaeger && $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+	cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, query API on 16686
 	bin/jaeger
 
-test: lint unit e2e ## everything CI runs: lint, unit tests, end-to-end tests
+test: lint unit e2e compose-test ## everything CI runs: lint, unit, end-to-end and compose tests
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -40,6 +43,34 @@ unit: ## in-process tests, with the race detector
 
 e2e: jaeger ## the real binaries against a real Jaeger, on loopback
 	$(GO) test -tags e2e -count=1 -v ./e2e/ -jaeger=$(CURDIR)/bin/jaeger
+
+# docker-compose.yml, run for real on this machine's Docker engine. Skipped,
+# with a line that says so, where no Docker engine answers. Users run Compose
+# v2 (`docker compose`); where Docker has only the old Python docker-compose
+# v1, Compose v2 is built from the Go module proxy (tools/compose) and used
+# as Docker's CLI plugin, from bin/docker-config.
+compose-test: ## docker compose up, for real, and the trace it makes
+	@if ! docker info >/dev/null 2>&1; then \
+		echo "compose-test: SKIPPED: no Docker engine answers (docker info failed)"; \
+	elif docker compose version >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory compose-test-run; \
+	else \
+		$(MAKE) --no-print-directory compose-test-run COMPOSE_PLUGIN=bin/docker-config/cli-plugins/docker-compose; \
+	fi
+
+compose-test-run: jaeger $(COMPOSE_PLUGIN)
+	scripts/docker-stand-ins.sh
+	$(if $(COMPOSE_PLUGIN),DOCKER_CONFIG=$(CURDIR)/bin/docker-config) $(GO) test -tags compose -count=1 -v -timeout 30m ./e2e/
+
+# Compose v5.0.2, the version tested here against Debian 12's Docker Engine
+# 20.10 (API 1.41). (The newest, v5.7.0, asks for Go 1.26.10 in its go.mod.)
+COMPOSE_VERSION := v5.0.2
+bin/docker-compose: tools/compose/go.mod tools/compose/go.sum
+	cd tools/compose && CGO_ENABLED=0 $(GO) build -trimpath \
+		-ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" \
+		-o ../../bin/docker-compose github.com/docker/compose/v5/cmd
+bin/docker-config/cli-plugins/docker-compose: bin/docker-compose
+	mkdir -p $(@D) && ln -sf ../../docker-compose $@
 
 clean: ## remove what the build made
 	rm -rf bin

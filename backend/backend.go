@@ -7,6 +7,7 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -21,6 +22,9 @@ import (
 	"example.com/tracingdemo/tracing"
 )
 
+// DefaultAddr is where the backend listens unless ADDR says otherwise.
+const DefaultAddr = ":8081"
+
 // Run serves the backend on ADDR (default :8081) until ctx is done, then
 // stops gracefully: the requests in flight finish, then their spans are
 // flushed to the exporter. It logs to stdout. opts are passed to
@@ -32,10 +36,7 @@ func Run(ctx context.Context, stdout io.Writer, opts ...tracing.Option) (err err
 	}
 	slog.SetDefault(logger)
 
-	addr := os.Getenv("ADDR")
-	if addr == "" {
-		addr = ":8081"
-	}
+	addr := cmp.Or(os.Getenv("ADDR"), DefaultAddr)
 
 	shutdownTracing, err := tracing.Setup(ctx, "backend", opts...)
 	if err != nil {

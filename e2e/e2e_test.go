@@ -8,17 +8,12 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,131 +148,7 @@ func (p *pair) stopAndCheck(t *testing.T, proc *process, port, wantExit int) {
 // the trace ID from the traceresponse header.
 func (p *pair) get(t *testing.T, path string) (status int, body, traceID string) {
 	t.Helper()
-	resp, err := http.Get(p.frontendURL(path))
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse"))
-	if m == nil {
-		t.Fatalf("GET %s: traceresponse header %q is not 00-<trace id>-<span id>-<flags>", path, resp.Header.Get("traceresponse"))
-	}
-	return resp.StatusCode, string(b), m[1]
-}
-
-var traceresponse = regexp.MustCompile(`^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
-// wantSpan is one span of the tree a request must leave in Jaeger.
-type wantSpan struct {
-	service, name, kind string
-	parent              string            // the parent's name; "" for the root
-	events              []string          // in this order, among the span's events
-	tags                map[string]string // tag: value, as text
-}
-
-// checkTree compares the trace Jaeger returned with want, span by span, and
-// returns the spans by name. On a mismatch it says what was expected and
-// shows the trace as Jaeger returned it.
-func checkTree(t *testing.T, traceID string, want []wantSpan) map[string]jaegerSpan {
-	t.Helper()
-	tr, raw, err := jg.trace(traceID, len(want))
-	if err != nil {
-		t.Fatalf("%v\nJaeger returned:\n%s", err, indent(raw))
-	}
-	defer func() {
-		if t.Failed() {
-			t.Logf("the trace as Jaeger returned it:\n%s", indent(raw))
-		}
-	}()
-
-	if len(tr.Spans) != len(want) {
-		t.Errorf("trace %s has %d spans, want %d", traceID, len(tr.Spans), len(want))
-	}
-	byID := map[string]jaegerSpan{}
-	byName := map[string]jaegerSpan{}
-	for _, s := range tr.Spans {
-		byID[s.SpanID] = s
-		if _, dup := byName[s.OperationName]; dup {
-			t.Errorf("two spans are named %q", s.OperationName)
-		}
-		byName[s.OperationName] = s
-		if s.TraceID != traceID {
-			t.Errorf("span %q has trace ID %s, want %s", s.OperationName, s.TraceID, traceID)
-		}
-	}
-	for _, w := range want {
-		s, ok := byName[w.name]
-		if !ok {
-			t.Errorf("no span named %q (%s, %s)", w.name, w.service, w.kind)
-			continue
-		}
-		if got := tr.Processes[s.ProcessID].Service; got != w.service {
-			t.Errorf("span %q comes from service %q, want %q", w.name, got, w.service)
-		}
-		kind := s.tag("span.kind")
-		if kind == "" {
-			kind = "internal" // the Jaeger exporter leaves internal spans untagged
-		}
-		if kind != w.kind {
-			t.Errorf("span %q is of kind %q, want %q", w.name, kind, w.kind)
-		}
-		var parents []string
-		for _, ref := range s.References {
-			if ref.RefType == "CHILD_OF" {
-				parents = append(parents, byID[ref.SpanID].OperationName)
-			}
-		}
-		switch {
-		case w.parent == "" && len(parents) != 0:
-			t.Errorf("span %q should be the root, but is a child of %q", w.name, parents)
-		case w.parent != "" && !slices.Equal(parents, []string{w.parent}):
-			t.Errorf("span %q should be a CHILD_OF %q, but its parents are %q", w.name, w.parent, parents)
-		}
-		if events := s.events(); !isSubsequence(w.events, events) {
-			t.Errorf("span %q has events %q, want %q among them in that order", w.name, events, w.events)
-		}
-		for key, value := range w.tags {
-			if got := s.tag(key); got != value {
-				t.Errorf("span %q has tag %s=%q, want %q", w.name, key, got, value)
-			}
-		}
-	}
-	return byName
-}
-
-// isSubsequence reports whether want appears in got in order.
-func isSubsequence(want, got []string) bool {
-	i := 0
-	for _, g := range got {
-		if i < len(want) && g == want[i] {
-			i++
-		}
-	}
-	return i == len(want)
-}
-
-func indent(raw []byte) string {
-	var buf bytes.Buffer
-	if json.Indent(&buf, raw, "", "  ") != nil {
-		return string(raw)
-	}
-	return buf.String()
-}
-
-// theTree is the five-span trace of one request, as the README draws it.
-func theTree(backendTags map[string]string) []wantSpan {
-	return []wantSpan{
-		{service: "frontend", name: "GET /", kind: "server",
-			tags: map[string]string{"http.route": "/", "http.request.method": "GET", "http.response.status_code": "200"}},
-		{service: "frontend", name: "backend call", kind: "internal", parent: "GET /",
-			events: []string{"making backend call", "backend responded"}},
-		{service: "frontend", name: "HTTP GET", kind: "client", parent: "backend call"},
-		{service: "backend", name: "GET /hello", kind: "server", parent: "HTTP GET",
-			tags: map[string]string{"http.route": "/hello"}},
-		{service: "backend", name: "handle backend call", kind: "internal", parent: "GET /hello",
-			events: []string{"handling backend call"}, tags: backendTags},
-	}
+	return getTraced(t, p.frontendURL(path))
 }
 
 // TestTraceInJaeger sends requests through the pair over each exporter and
@@ -290,7 +161,7 @@ func TestTraceInJaeger(t *testing.T) {
 
 			t.Run("success with baggage", func(t *testing.T) {
 				status, body, traceID := p.get(t, "/?user=alice")
-				checkTree(t, traceID, theTree(map[string]string{"user": "alice", "fail": "false", "delay": "0s"}))
+				jg.checkTree(t, traceID, theTree(map[string]string{"user": "alice", "fail": "false", "delay": "0s"}))
 				if status != http.StatusOK || !strings.HasPrefix(body, "hello, alice, from the backend") {
 					t.Errorf("GET /?user=alice answered %d %q, want 200 and the backend's hello to alice", status, body)
 				}
@@ -309,7 +180,7 @@ func TestTraceInJaeger(t *testing.T) {
 				tree[1].tags = map[string]string{"error": "true"}
 				tree[3].tags = map[string]string{"http.response.status_code": "500", "error": "true"}
 				tree[4].events = []string{"handling backend call", "exception"}
-				checkTree(t, traceID, tree)
+				jg.checkTree(t, traceID, tree)
 			})
 
 			t.Run("backend waits", func(t *testing.T) {
@@ -319,7 +190,7 @@ func TestTraceInJaeger(t *testing.T) {
 				}
 				tree := theTree(map[string]string{"delay": "200ms"})
 				tree[4].events = []string{"handling backend call", "waiting"}
-				spans := checkTree(t, traceID, tree)
+				spans := jg.checkTree(t, traceID, tree)
 				handle, root := spans["handle backend call"], spans["GET /"]
 				if handle.Duration < 200_000 {
 					t.Errorf("handle backend call lasted %d µs, want at least the 200 ms delay", handle.Duration)

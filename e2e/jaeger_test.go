@@ -1,4 +1,4 @@
-//go:build e2e
+//go:build e2e || compose
 
 package e2e
 
@@ -17,9 +17,13 @@ import (
 // every port its own (testdata/jaeger.yaml).
 type jaeger struct {
 	*process
+	jaegerAPI
 	queryPort, healthPort                  int
 	otlpHTTPPort, otlpGRPCPort, thriftPort int
 }
+
+// jaegerAPI is Jaeger's query API at base, e.g. http://127.0.0.1:16686.
+type jaegerAPI struct{ base string }
 
 func startJaeger(bin string) (*jaeger, error) {
 	if _, err := os.Stat(bin); err != nil {
@@ -41,6 +45,7 @@ func startJaeger(bin string) (*jaeger, error) {
 		"E2E_OTLP_GRPC_PORT=" + strconv.Itoa(j.otlpGRPCPort),
 		"E2E_THRIFT_HTTP_PORT=" + strconv.Itoa(j.thriftPort),
 	}
+	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
 	if j.process, err = startProcess("jaeger", bin, env, "--config", config); err != nil {
 		return nil, err
 	}
@@ -116,18 +121,18 @@ func (s jaegerSpan) events() []string {
 // trace polls Jaeger until the trace has at least wantSpans spans, or 30 s
 // pass (the exporters send in batches), and returns what Jaeger has then:
 // the caller compares that with what it wanted.
-func (j *jaeger) trace(traceID string, wantSpans int) (jaegerTrace, []byte, error) {
+func (a jaegerAPI) trace(traceID string, wantSpans int) (jaegerTrace, []byte, error) {
 	var (
 		tr   jaegerTrace
 		body []byte
 		err  error
 	)
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		tr, body, err = j.fetch(traceID)
+		tr, body, err = a.fetch(traceID)
 		if err == nil && len(tr.Spans) >= wantSpans {
 			// Let any span too many arrive, so that the count is checked.
 			time.Sleep(300 * time.Millisecond)
-			return j.fetch(traceID)
+			return a.fetch(traceID)
 		}
 	}
 	if err != nil {
@@ -136,8 +141,8 @@ func (j *jaeger) trace(traceID string, wantSpans int) (jaegerTrace, []byte, erro
 	return tr, body, nil
 }
 
-func (j *jaeger) fetch(traceID string) (jaegerTrace, []byte, error) {
-	resp, err := http.Get(j.url(j.queryPort, "/api/traces/"+traceID))
+func (a jaegerAPI) fetch(traceID string) (jaegerTrace, []byte, error) {
+	resp, err := http.Get(a.base + "/api/traces/" + traceID)
 	if err != nil {
 		return jaegerTrace{}, nil, err
 	}

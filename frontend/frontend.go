@@ -22,6 +22,9 @@ import (
 	"example.com/tracingdemo/tracing"
 )
 
+// DefaultAddr is where the frontend listens unless ADDR says otherwise.
+const DefaultAddr = ":8080"
+
 // Config is the frontend's own settings, read from the environment. The
 // OTEL_* variables are read by the tracing package.
 type Config struct {
@@ -35,7 +38,7 @@ type Config struct {
 // A bad value is a *tracing.EnvError naming the variable.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		Addr:        envOr("ADDR", ":8080"),
+		Addr:        envOr("ADDR", DefaultAddr),
 		JaegerUIURL: envOr("JAEGER_UI_URL", "http://localhost:16686"),
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {

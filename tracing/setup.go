@@ -64,20 +64,17 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		return nil, err
 	}
 
-	// Set up propagator: W3C traceparent and baggage unless OTEL_PROPAGATORS says otherwise.
+	// Set up propagator: W3C traceparent and baggage unless OTEL_PROPAGATORS
+	// says otherwise.
 	propagator, err := propagatorFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	otel.SetTextMapPropagator(propagator)
-
-	// Export failures (Jaeger down) are reported here, at a bounded rate.
-	errLog := &errorLogger{}
-	otel.SetErrorHandler(errLog)
 
 	// The Go SDK does not read OTEL_SDK_DISABLED itself: honour it with a
 	// tracer provider that creates no spans and exports nothing.
 	if disabled, _ := sdkDisabled(); disabled {
+		otel.SetTextMapPropagator(propagator)
 		otel.SetTracerProvider(noop.NewTracerProvider())
 		return func(context.Context) error { return nil }, nil
 	}
@@ -88,7 +85,8 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		return nil, err
 	}
 
-	// Set up exporter: OTLP over HTTP unless OTEL_TRACES_EXPORTER says otherwise.
+	// Set up exporter: OTLP over HTTP unless OTEL_TRACES_EXPORTER says
+	// otherwise.
 	exporter := o.exporter
 	if exporter == nil {
 		setDefaultOTLPEndpoint()
@@ -107,7 +105,13 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		sdktrace.WithResource(res),
 		sdktrace.WithBatcher(exporter),
 	)
+
+	// Every setting was good: install them all.
+	otel.SetTextMapPropagator(propagator)
 	otel.SetTracerProvider(tp)
+	// Export failures (Jaeger down) are reported here, at a bounded rate.
+	errLog := &errorLogger{}
+	otel.SetErrorHandler(errLog)
 
 	// Shutdown flushes the batcher's queue, then closes the exporter.
 	return func(ctx context.Context) error {

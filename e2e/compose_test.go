@@ -1,0 +1,155 @@
+//go:build compose
+
+package e2e
+
+// The compose test runs docker-compose.yml, as it is, on this machine's
+// Docker engine: `make compose-test`, also part of `make test` whenever a
+// Docker engine answers.
+//
+// The machines this runs on cannot pull images, so scripts/docker-stand-ins.sh
+// first makes local stand-ins under the exact names Dockerfile and
+// docker-compose.yml use, when (and only when) they are absent. The build
+// containers do reach the Go module proxy over Docker's default bridge
+// network (checked on this project's CI machines: `go mod download` inside
+// the golang stand-in works without --network=host), so compose builds the
+// images itself, as it does for users.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// What docker-compose.yml publishes on the host.
+const (
+	frontendURL = "http://127.0.0.1:8080"
+	jaegerURL   = "http://127.0.0.1:16686"
+)
+
+// compose runs `docker compose` on the project's compose file, under a
+// project name of its own, so that it touches nothing a developer runs.
+type compose struct {
+	t       *testing.T
+	project string
+}
+
+func (c compose) run(args ...string) (string, error) {
+	cmd := exec.Command("docker", append([]string{"compose", "-f", "../docker-compose.yml", "-p", c.project}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (c compose) must(args ...string) string {
+	c.t.Helper()
+	start := time.Now()
+	out, err := c.run(args...)
+	if err != nil {
+		c.t.Fatalf("docker compose %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	c.t.Logf("docker compose %s: %s", strings.Join(args, " "), time.Since(start).Round(100*time.Millisecond))
+	return out
+}
+
+func TestCompose(t *testing.T) {
+	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+		t.Skipf("SKIPPED: no Docker engine answers (docker info: %v)\n%s", err, out)
+	}
+	for _, port := range []string{"8080", "16686", "4317", "4318"} {
+		if ln, err := net.Listen("tcp", ":"+port); err != nil {
+			t.Fatalf("port %s, which docker-compose.yml publishes, is taken on this machine: %v", port, err)
+		} else {
+			ln.Close()
+		}
+	}
+
+	c := compose{t: t, project: fmt.Sprintf("tracingdemo-test-%06d", rand.IntN(1e6))}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := c.run("logs", "--no-color")
+			t.Logf("docker compose logs:\n%s", out)
+		}
+		// Containers, network and volumes of this project: what the test
+		// made. The images stay, as the build cache of the next run.
+		if out, err := c.run("down", "-v", "--remove-orphans"); err != nil {
+			t.Errorf("docker compose down -v: %v\n%s", err, out)
+		}
+	})
+
+	// Build, start, and wait until every health check passes: from then on
+	// the first request must already make a complete trace.
+	c.must("up", "-d", "--wait")
+	checkImages(t)
+
+	jaeger := jaegerAPI{base: jaegerURL}
+	t.Run("one trace across both containers", func(t *testing.T) {
+		status, body, traceID := getTraced(t, frontendURL+"/?user=alice")
+		jaeger.checkTree(t, traceID, theTree(map[string]string{"user": "alice"}))
+		if status != http.StatusOK || !strings.HasPrefix(body, "hello, alice, from the backend") {
+			t.Errorf("GET / answered %d %q, want 200 and the backend's hello", status, body)
+		}
+		// The link must open on the host, not inside the compose network.
+		if want := "trace: http://localhost:16686/trace/" + traceID; !strings.Contains(body, want) {
+			t.Errorf("the answer %q does not hold the link %q", body, want)
+		}
+	})
+
+	t.Run("backend stopped", func(t *testing.T) {
+		c.must("stop", "backend")
+		status, body, traceID := getTraced(t, frontendURL+"/")
+		if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend failed: ") {
+			t.Errorf("with the backend stopped, GET / answered %d %q, want 502 saying the backend failed", status, body)
+		}
+		jaeger.checkTree(t, traceID, []wantSpan{
+			{service: "frontend", name: "GET /", kind: "server",
+				tags: map[string]string{"http.response.status_code": "502", "error": "true"}},
+			{service: "frontend", name: "backend call", kind: "internal", parent: "GET /",
+				events: []string{"making backend call", "exception"}, tags: map[string]string{"error": "true"}},
+			{service: "frontend", name: "HTTP GET", kind: "client", parent: "backend call",
+				tags: map[string]string{"error": "true"}},
+		})
+		c.must("start", "backend")
+		c.must("up", "-d", "--wait") // back to healthy
+	})
+
+	t.Run("Jaeger restarted", func(t *testing.T) {
+		// Jaeger keeps traces in memory: a restart starts it empty. The
+		// services' exporters reconnect, and the next trace is complete.
+		c.must("restart", "jaeger")
+		c.must("up", "-d", "--wait")
+		status, _, traceID := getTraced(t, frontendURL+"/?user=bob")
+		if status != http.StatusOK {
+			t.Errorf("after Jaeger restarted, GET / answered %d", status)
+		}
+		jaeger.checkTree(t, traceID, theTree(map[string]string{"user": "bob"}))
+	})
+}
+
+// checkImages checks what the README promises of the service images: under
+// 25 MB, run as a non-root user, no shell inside.
+func checkImages(t *testing.T) {
+	t.Helper()
+	for _, image := range []string{"tracingdemo/frontend", "tracingdemo/backend"} {
+		out, err := exec.Command("docker", "image", "inspect", "-f", "{{.Size}} {{.Config.User}}", image).Output()
+		if err != nil {
+			t.Fatalf("docker image inspect %s: %v", image, err)
+		}
+		var size int64
+		var user string
+		fmt.Sscan(string(out), &size, &user)
+		t.Logf("%s: %.1f MB, user %s", image, float64(size)/1e6, user)
+		if size >= 25e6 {
+			t.Errorf("%s is %d bytes, want under 25 MB", image, size)
+		}
+		if user != "65532:65532" {
+			t.Errorf("%s runs as user %q, want 65532:65532 (nonroot)", image, user)
+		}
+		if err := exec.Command("docker", "run", "--rm", "--entrypoint", "/bin/sh", image, "-c", "true").Run(); err == nil {
+			t.Errorf("%s has a shell at /bin/sh, want none", image)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package server_test
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"example.com/tracingdemo/server"
+)
+
+func TestHealthCheck(t *testing.T) {
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer healthy.Close()
+	sick := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer sick.Close()
+	_, healthyPort, _ := net.SplitHostPort(healthy.Listener.Addr().String())
+
+	tests := []struct {
+		name, addr, wantErr string
+	}{
+		{"healthy", healthy.Listener.Addr().String(), ""},
+		{"ADDR without host means loopback", ":" + healthyPort, ""},
+		{"unspecified host means loopback", "0.0.0.0:" + healthyPort, ""},
+		{"unhealthy", sick.Listener.Addr().String(), "/healthz answered 503 Service Unavailable"},
+		{"nothing listening", "127.0.0.1:1", "connection refused"},
+		{"bad ADDR", "8080", `ADDR="8080"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := server.HealthCheck(tt.addr)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("HealthCheck(%q) = %v, want nil", tt.addr, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("HealthCheck(%q) = %v, want an error containing %q", tt.addr, err, tt.wantErr)
+			}
+		})
+	}
+}
