@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e compose-test clean
+.PHONY: help build run jaeger run-jaeger test lint unit e2e compose-test fuzz clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,15 @@ unit: ## in-process tests, with the race detector
 
 e2e: jaeger ## the real binaries against a real Jaeger, on loopback
 	$(GO) test -tags e2e -count=1 -v ./e2e/ -jaeger=$(CURDIR)/bin/jaeger
+
+# The fuzzer sends arbitrary query strings and trace headers through the
+# frontend and backend handlers (frontend/fuzz_test.go). What it finds
+# interesting is kept in frontend/testdata/fuzz, which `make unit` replays.
+FUZZTIME ?= 60s
+fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
+	$(GO) test -run '^$$' -fuzz=FuzzFrontend -fuzztime=$(FUZZTIME) ./frontend/
+	cp "$$($(GO) env GOCACHE)"/fuzz/example.com/tracingdemo/frontend/FuzzFrontend/* frontend/testdata/fuzz/FuzzFrontend/
+	@echo "fuzz: corpus: $$(ls frontend/testdata/fuzz/FuzzFrontend | wc -l) inputs in frontend/testdata/fuzz/FuzzFrontend"
 
 # docker-compose.yml, run for real on this machine's Docker engine. Skipped,
 # with a line that says so, where no Docker engine answers. Users run Compose

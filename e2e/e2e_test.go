@@ -241,3 +241,54 @@ func TestJaegerDown(t *testing.T) {
 		t.Errorf("the frontend's log does not say the export failed and why:\n%s", out)
 	}
 }
+
+// TestBadSettingsStopAtStart: the real binary, given one bad setting, exits
+// with code 2 and one log line naming the variable, without serving.
+func TestBadSettingsStopAtStart(t *testing.T) {
+	busy := freePort()
+	holder, err := startProcess("port holder", filepath.Join(binDir, "backend"), []string{"ADDR=127.0.0.1:" + strconv.Itoa(busy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.stop()
+	if err := holder.waitReady("http://127.0.0.1:" + strconv.Itoa(busy) + "/healthz"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct{ variable, value string }{
+		{"OTEL_TRACES_EXPORTER", "zipkin"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "jaeger:4318"},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"},
+		{"OTEL_TRACES_SAMPLER_ARG", "2"},
+		{"OTEL_PROPAGATORS", "w3c"},
+		{"ADDR", "localhost"},
+		{"ADDR", "127.0.0.1:" + strconv.Itoa(busy)},
+		{"BACKEND_URL", "backend:8081"},
+		{"BACKEND_TIMEOUT", "-1s"},
+		{"LOG_FORMAT", "yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {
+			env := []string{"ADDR=127.0.0.1:" + strconv.Itoa(freePort()), tt.variable + "=" + tt.value}
+			if tt.variable == "OTEL_TRACES_SAMPLER_ARG" {
+				env = append(env, "OTEL_TRACES_SAMPLER=traceidratio")
+			}
+			p, err := startProcess("frontend", filepath.Join(binDir, "frontend"), env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.exited:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the frontend is still running with %s=%s", tt.variable, tt.value)
+			}
+			out := strings.TrimSpace(p.out.String())
+			if exit := p.stop(); exit != 2 {
+				t.Errorf("exit code %d, want 2; output:\n%s", exit, out)
+			}
+			if lines := strings.Split(out, "\n"); len(lines) != 1 || !strings.Contains(out, tt.variable) {
+				t.Errorf("want one line naming %s, got:\n%s", tt.variable, out)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,16 +34,23 @@ import (
 // each has its own service.name), both recording into one SpanRecorder.
 type pair struct {
 	spans    *tracetest.SpanRecorder
+	handler  http.Handler // the frontend's
 	frontend *httptest.Server
 	backend  *httptest.Server
 	logs     *testkit.SyncBuffer
 
 	mu             sync.Mutex
-	backendCalls   int
-	backendBaggage []string // the baggage header of each backend call
+	backendHeaders []http.Header // the headers of each call the backend got
 }
 
-func newPair(t *testing.T, configure ...func(*frontend.Config)) *pair {
+// backendCalls returns the headers of the calls the backend got so far.
+func (p *pair) backendCalls() []http.Header {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.backendHeaders)
+}
+
+func newPair(t testing.TB, configure ...func(*frontend.Config)) *pair {
 	t.Helper()
 	p := &pair{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}}
 	logger, err := tracing.NewLogger(p.logs)
@@ -53,8 +61,7 @@ func newPair(t *testing.T, configure ...func(*frontend.Config)) *pair {
 	p.backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == frontend.BackendPath {
 			p.mu.Lock()
-			p.backendCalls++
-			p.backendBaggage = append(p.backendBaggage, r.Header.Get("baggage"))
+			p.backendHeaders = append(p.backendHeaders, r.Header.Clone())
 			p.mu.Unlock()
 		}
 		backendHandler.ServeHTTP(w, r)
@@ -70,12 +77,13 @@ func newPair(t *testing.T, configure ...func(*frontend.Config)) *pair {
 	for _, c := range configure {
 		c(&cfg)
 	}
-	p.frontend = httptest.NewServer(frontend.New(cfg, p.tracerProvider(t, "frontend"), propagator, logger))
+	p.handler = frontend.New(cfg, p.tracerProvider(t, "frontend"), propagator, logger)
+	p.frontend = httptest.NewServer(p.handler)
 	t.Cleanup(p.frontend.Close)
 	return p
 }
 
-func (p *pair) tracerProvider(t *testing.T, service string) trace.TracerProvider {
+func (p *pair) tracerProvider(t testing.TB, service string) trace.TracerProvider {
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSpanProcessor(p.spans),
 		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
@@ -297,7 +305,7 @@ func TestBadKnobs(t *testing.T) {
 
 			spans := p.waitSpans(t, 1)
 			assert.Equal(t, "GET /", spans[0].Name())
-			assert.Zero(t, p.backendCalls, "the backend is not called")
+			assert.Empty(t, p.backendCalls(), "the backend is not called")
 		})
 	}
 }
@@ -311,9 +319,11 @@ func TestBaggage(t *testing.T) {
 	resp, _ = p.get(t, "/", "baggage", "secret=s3cr3t")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	p.mu.Lock()
-	assert.Equal(t, []string{"user=alice", ""}, p.backendBaggage)
-	p.mu.Unlock()
+	var baggage []string
+	for _, h := range p.backendCalls() {
+		baggage = append(baggage, h.Get("baggage"))
+	}
+	assert.Equal(t, []string{"user=alice", ""}, baggage)
 
 	var users []string
 	for _, s := range p.waitSpans(t, 10) {

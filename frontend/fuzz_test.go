@@ -1,0 +1,105 @@
+package frontend_test
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/frontend"
+)
+
+// FuzzFrontend sends GET / with arbitrary query strings and arbitrary
+// traceparent, tracestate and baggage headers through the real frontend and
+// backend handlers. Whatever comes in:
+//   - the answer is 200, 400, 502 or 504, never a panic or a 500;
+//   - a valid traceparent is continued, and a malformed one starts a new
+//     trace rather than joining a bogus one;
+//   - the backend gets no baggage but the one user the frontend checked.
+//
+// `make test` replays the seeds below and the corpus in testdata/fuzz;
+// `make fuzz` searches for new inputs for a fixed time.
+func FuzzFrontend(f *testing.F) {
+	f.Add("user=alice&delay=10ms", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", "user=mallory,secret=s3cr3t")
+	f.Add("fail=true", "not-a-traceparent", "vendor=opaque", "")
+	f.Add("delay=1h&user=%ZZ", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", strings.Repeat("k=v,", 40), strings.Repeat("x", 9000))
+	f.Add("user=a&user=b&fail=1&fail=maybe", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "", "user=%20")
+	f.Add("delay=-1s", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "", "")
+	f.Add("", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01", "", "")
+
+	// Knobs that wait answer 504 after 50 ms instead of waiting up to 10 s.
+	p := newPair(f, func(c *frontend.Config) { c.BackendTimeout = 50 * time.Millisecond })
+	client := &http.Client{Timeout: 10 * time.Second}
+	// The propagators report every malformed header to otel's error
+	// handler; the services log those at a bounded rate (tracing.Setup).
+	// Here they would flood the fuzzer's output, so they are dropped.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {}))
+
+	f.Fuzz(func(t *testing.T, query, traceparent, tracestate, baggage string) {
+		// Keep memory flat over millions of runs.
+		defer p.spans.Reset()
+		defer p.logs.Reset()
+		req, err := http.NewRequest(http.MethodGet, p.frontend.URL+"/?"+query, nil)
+		if err != nil {
+			return // not a URL any client could send
+		}
+		header := map[string]string{"traceparent": traceparent, "tracestate": tracestate, "baggage": baggage}
+		for name, value := range header {
+			if value != "" {
+				req.Header.Set(name, value)
+			}
+		}
+		callsBefore := len(p.backendCalls())
+
+		resp, err := client.Do(req)
+		if err != nil {
+			if strings.Contains(err.Error(), "invalid header field") {
+				return // not a header any client could send
+			}
+			t.Fatalf("GET /?%s: %v", query, err)
+		}
+		resp.Body.Close()
+
+		switch resp.StatusCode {
+		case http.StatusOK, http.StatusBadRequest, http.StatusBadGateway, http.StatusGatewayTimeout:
+		default:
+			t.Fatalf("GET /?%s answered %d", query, resp.StatusCode)
+		}
+
+		// The trace: continued only from a valid traceparent.
+		m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse"))
+		if m == nil {
+			if resp.StatusCode == http.StatusBadRequest && len(p.backendCalls()) == callsBefore {
+				return // net/http refused a malformed request line before any handler ran
+			}
+			t.Fatalf("GET /?%s answered %d with traceresponse %q", query, resp.StatusCode, resp.Header.Get("traceresponse"))
+		}
+		incoming := propagation.TraceContext{}.Extract(context.Background(),
+			propagation.MapCarrier{"traceparent": traceparent})
+		if sc := trace.SpanContextFromContext(incoming); sc.IsValid() {
+			if m[1] != sc.TraceID().String() {
+				t.Fatalf("valid traceparent %q was not continued: trace %s", traceparent, m[1])
+			}
+		} else if len(traceparent) >= 35 && strings.EqualFold(m[1], traceparent[3:35]) {
+			t.Fatalf("malformed traceparent %q was joined: trace %s", traceparent, m[1])
+		}
+
+		// The baggage: at most the one member the frontend checked.
+		for _, h := range p.backendCalls()[callsBefore:] {
+			if got := h.Get("baggage"); got != "" && !checkedUser.MatchString(got) {
+				t.Fatalf("the backend got baggage %q", got)
+			}
+		}
+	})
+}
+
+var (
+	traceresponse = regexp.MustCompile(`^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$`)
+	checkedUser   = regexp.MustCompile(`^user=[A-Za-z0-9_-]{1,64}$`)
+)
