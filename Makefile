@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e compose-test fuzz clean
+.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,11 @@ unit: ## in-process tests, with the race detector
 
 e2e: jaeger ## the real binaries against a real Jaeger, on loopback
 	$(GO) test -tags e2e -count=1 -v ./e2e/ -jaeger=$(CURDIR)/bin/jaeger
+
+# The faults of e2e/reliability_test.go and their neighbours, one line of
+# figures each. They run in `make e2e` too.
+reliability: jaeger ## the fault tests, with their figures
+	@bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings" ./e2e/ -jaeger=$(CURDIR)/bin/jaeger | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
 # The fuzzer sends arbitrary query strings and trace headers through the
 # frontend and backend handlers (frontend/fuzz_test.go). What it finds

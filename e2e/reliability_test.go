@@ -1,0 +1,200 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The reliability tests put the real binaries through the faults a
+// deployment meets. Each prints one line that starts with "reliability:"
+// and gives its figures; `make reliability` runs only these.
+
+// outcome is what one request of a load run got.
+type outcome struct {
+	status  int    // 0: no answer at all (refused, or reset before one)
+	traceID string // from traceresponse, for a 200
+}
+
+// load sends GET path from workers goroutines, each one request after
+// another, until stop is closed, and returns every outcome.
+func load(url string, workers int, stop <-chan struct{}) []outcome {
+	var (
+		mu  sync.Mutex
+		all []outcome
+		wg  sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var o outcome
+				if resp, err := client.Get(url); err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					o.status = resp.StatusCode
+					if err != nil {
+						o.status = -1 // answered, then cut off: a failure
+					}
+					if m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse")); m != nil {
+						o.traceID = m[1]
+					}
+				} else {
+					time.Sleep(5 * time.Millisecond) // refused: do not spin
+				}
+				mu.Lock()
+				all = append(all, o)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return all
+}
+
+// TestSIGTERMUnderLoad stops the frontend, then the backend, with SIGTERM
+// while 50 requests are in flight. No request the frontend accepted may
+// fail, both must exit 0, and every completed request's trace must be
+// complete in Jaeger: spans lost = 0.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	p := startPair(t, 0, exporterEnv("otlp-http")...)
+	stop := make(chan struct{})
+	results := make(chan []outcome, 1)
+	// Each request waits 50 ms in the backend, so that many are in flight
+	// at any moment.
+	go func() { results <- load(p.frontendURL("/?delay=50ms"), 50, stop) }()
+
+	time.Sleep(2 * time.Second)
+	start := time.Now()
+	_ = p.frontend.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.frontend.exited
+	frontendStop := time.Since(start)
+	close(stop)
+	outcomes := <-results
+	frontendExit := p.frontend.stop()
+	backendExit := p.backend.stop()
+
+	var accepted, failed, refused int
+	var traces []string
+	for _, o := range outcomes {
+		if o.status == 0 {
+			refused++ // once the frontend stopped listening
+			continue
+		}
+		accepted++
+		if o.status != http.StatusOK {
+			failed++
+			continue
+		}
+		traces = append(traces, o.traceID)
+	}
+	complete, lost := completeTraces(traces, 5)
+	fmt.Printf("reliability: SIGTERM under load (50 in flight): requests accepted %d, failed %d, traces complete %d/%d, spans lost %d (refused after the stop: %d); frontend drained and exited %d in %s, backend exited %d\n",
+		accepted, failed, complete, len(traces), lost, refused, frontendExit, frontendStop.Round(time.Millisecond), backendExit)
+
+	if accepted < 100 {
+		t.Errorf("only %d requests were accepted: the load did not run", accepted)
+	}
+	if failed != 0 {
+		t.Errorf("%d accepted requests failed during the stop", failed)
+	}
+	if complete != len(traces) {
+		t.Errorf("%d of %d traces are incomplete in Jaeger: %d spans lost", len(traces)-complete, len(traces), lost)
+	}
+	if frontendExit != 0 || backendExit != 0 {
+		t.Errorf("exit codes: frontend %d, backend %d, want 0", frontendExit, backendExit)
+	}
+}
+
+// completeTraces asks Jaeger for every trace until each has spans spans or
+// 30 s pass, and returns how many are complete and how many spans the
+// others miss.
+func completeTraces(traceIDs []string, spans int) (complete, lost int) {
+	pending := traceIDs
+	missing := map[string]int{}
+	for deadline := time.Now().Add(30 * time.Second); len(pending) > 0 && time.Now().Before(deadline); {
+		var next []string
+		for _, id := range pending {
+			tr, _, err := jg.fetch(id)
+			if err != nil || len(tr.Spans) != spans {
+				next = append(next, id)
+				missing[id] = spans - len(tr.Spans)
+			}
+		}
+		if pending = next; len(pending) > 0 {
+			time.Sleep(200 * time.Millisecond) // the exporters send in batches
+		}
+	}
+	for _, id := range pending {
+		lost += missing[id]
+	}
+	return len(traceIDs) - len(pending), lost
+}
+
+// TestBackendRestarted: after the backend is stopped and started again on
+// the same port, the frontend's next request succeeds: no pooled
+// connection to the old process is reused.
+func TestBackendRestarted(t *testing.T) {
+	p := startPair(t, 0, exporterEnv("otlp-http")...)
+	for i := range 3 {
+		if status, body, _ := p.get(t, "/"); status != http.StatusOK {
+			t.Fatalf("request %d before the restart: %d %q", i, status, body)
+		}
+	}
+	if exit := p.backend.stop(); exit != 0 {
+		t.Fatalf("backend exited %d", exit)
+	}
+
+	start := time.Now()
+	status, body, traceID := p.get(t, "/")
+	down := time.Since(start)
+	if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend failed: ") {
+		t.Errorf("with the backend down: %d %q, want 502 saying the backend failed", status, body)
+	}
+	jg.checkTree(t, traceID, []wantSpan{
+		{service: "frontend", name: "GET /", kind: "server", tags: map[string]string{"http.response.status_code": "502"}},
+		{service: "frontend", name: "backend call", kind: "internal", parent: "GET /",
+			events: []string{"making backend call", "exception"}, tags: map[string]string{"error": "true"}},
+		{service: "frontend", name: "HTTP GET", kind: "client", parent: "backend call"},
+	})
+
+	p.startBackend(t)
+	status, body, traceID = p.get(t, "/?user=back")
+	if status != http.StatusOK {
+		t.Fatalf("after the backend restarted: %d %q", status, body)
+	}
+	jg.checkTree(t, traceID, theTree(map[string]string{"user": "back"}))
+	fmt.Printf("reliability: backend stopped, then restarted on its port: 502 in %s with an error trace; next request 200 with a complete trace\n",
+		down.Round(100*time.Microsecond))
+}
+
+// TestBackendHangs: a backend slower than BACKEND_TIMEOUT gets the frontend
+// to answer 504, and the spans say the deadline passed.
+func TestBackendHangs(t *testing.T) {
+	p := startPair(t, 0, append(exporterEnv("otlp-http"), "BACKEND_TIMEOUT=300ms")...)
+	start := time.Now()
+	status, body, traceID := p.get(t, "/?delay=5s")
+	took := time.Since(start)
+	if status != http.StatusGatewayTimeout || !strings.Contains(body, "no answer within 300ms") {
+		t.Errorf("GET /?delay=5s with BACKEND_TIMEOUT=300ms: %d %q, want 504", status, body)
+	}
+	tree := theTree(map[string]string{"delay": "5s", "error": "true"})
+	tree[0].tags = map[string]string{"http.response.status_code": "504"}
+	tree[1].tags = map[string]string{"error": "true", "otel.status_description": "backend timed out: no answer within 300ms (BACKEND_TIMEOUT)"}
+	tree[1].events = []string{"making backend call", "exception"}
+	tree[4].events = []string{"handling backend call", "waiting", "exception"}
+	jg.checkTree(t, traceID, tree)
+	fmt.Printf("reliability: backend hanging past BACKEND_TIMEOUT=300ms: 504 in %s, spans marked as timed out\n", took.Round(time.Millisecond))
+}
