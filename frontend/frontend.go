@@ -6,9 +6,9 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -38,20 +38,20 @@ type Config struct {
 // A bad value is a *tracing.EnvError naming the variable.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
-		Addr:        envOr("ADDR", DefaultAddr),
-		JaegerUIURL: envOr("JAEGER_UI_URL", "http://localhost:16686"),
+		Addr:        cmp.Or(os.Getenv("ADDR"), DefaultAddr),
+		JaegerUIURL: cmp.Or(os.Getenv("JAEGER_UI_URL"), "http://localhost:16686"),
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, &tracing.EnvError{Name: "ADDR", Value: cfg.Addr, Reason: "want host:port, e.g. :8080"}
 	}
 	var err error
-	if cfg.BackendURL, err = httpURL("BACKEND_URL", "http://localhost:8081"); err != nil {
+	if cfg.BackendURL, err = tracing.ParseHTTPURL("BACKEND_URL", cmp.Or(os.Getenv("BACKEND_URL"), "http://localhost:8081")); err != nil {
 		return cfg, err
 	}
-	if _, err = httpURL("JAEGER_UI_URL", cfg.JaegerUIURL); err != nil {
+	if _, err = tracing.ParseHTTPURL("JAEGER_UI_URL", cfg.JaegerUIURL); err != nil {
 		return cfg, err
 	}
-	timeout := envOr("BACKEND_TIMEOUT", "12s")
+	timeout := cmp.Or(os.Getenv("BACKEND_TIMEOUT"), "12s")
 	// The default outlasts the longest delay a user can ask for (10s).
 	if cfg.BackendTimeout, err = time.ParseDuration(timeout); err != nil || cfg.BackendTimeout <= 0 {
 		return cfg, &tracing.EnvError{Name: "BACKEND_TIMEOUT", Value: timeout, Reason: "want a positive Go duration, e.g. 12s"}
@@ -94,22 +94,4 @@ func Run(ctx context.Context, stdout io.Writer, opts ...tracing.Option) (err err
 
 	handler := New(cfg, otel.GetTracerProvider(), otel.GetTextMapPropagator(), logger)
 	return server.Serve(ctx, ln, handler, logger)
-}
-
-// envOr returns the variable's value, or def when it is unset or empty.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// httpURL reads an absolute http(s) URL from the variable, or def.
-func httpURL(name, def string) (*url.URL, error) {
-	v := envOr(name, def)
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &tracing.EnvError{Name: name, Value: v, Reason: fmt.Sprintf("want an http:// URL with a host, e.g. %s", def)}
-	}
-	return u, nil
 }

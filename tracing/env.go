@@ -50,8 +50,8 @@ func checkEnv() error {
 	}
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_JAEGER_ENDPOINT"} {
 		if v := os.Getenv(name); v != "" {
-			if err := checkEndpoint(v); err != nil {
-				return &EnvError{Name: name, Value: v, Reason: err.Error()}
+			if _, err := ParseHTTPURL(name, v); err != nil {
+				return err
 			}
 		}
 	}
@@ -93,15 +93,16 @@ func checkSampler() error {
 	}
 }
 
-// checkEndpoint accepts an absolute http or https URL, as the OTLP and Jaeger
-// exporters expect (e.g. http://jaeger:4318).
-func checkEndpoint(v string) error {
-	u, err := url.Parse(v)
+// ParseHTTPURL reads the value of the variable name as an absolute http or
+// https URL with a host, as the exporters and the services expect (e.g.
+// http://jaeger:4318). A bad value is an *EnvError naming the variable.
+func ParseHTTPURL(name, value string) (*url.URL, error) {
+	u, err := url.Parse(value)
 	if err != nil {
-		return fmt.Errorf("not a URL: %v", err)
+		return nil, &EnvError{Name: name, Value: value, Reason: fmt.Sprintf("not a URL: %v", err)}
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return fmt.Errorf("want an http:// or https:// URL with a host, e.g. http://localhost:4318")
+		return nil, &EnvError{Name: name, Value: value, Reason: "want an http:// or https:// URL with a host, e.g. http://localhost:4318"}
 	}
-	return nil
+	return u, nil
 }
