@@ -20,6 +20,8 @@ type jaeger struct {
 	jaegerAPI
 	queryPort, healthPort                  int
 	otlpHTTPPort, otlpGRPCPort, thriftPort int
+	bin                                    string
+	env, args                              []string
 }
 
 // jaegerAPI is Jaeger's query API at base, e.g. http://127.0.0.1:16686.
@@ -46,15 +48,25 @@ func startJaeger(bin string) (*jaeger, error) {
 		"E2E_THRIFT_HTTP_PORT=" + strconv.Itoa(j.thriftPort),
 	}
 	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
-	if j.process, err = startProcess("jaeger", bin, env, "--config", config); err != nil {
-		return nil, err
-	}
-	// The health endpoint answers 200 once every pipeline is running.
-	if err := j.waitReady(j.url(j.healthPort, "/status")); err != nil {
-		j.stop()
+	j.bin, j.env, j.args = bin, env, []string{"--config", config}
+	if err := j.start(); err != nil {
 		return nil, err
 	}
 	return j, nil
+}
+
+// start starts Jaeger on its ports, empty (memory storage), and waits until
+// its health endpoint says every pipeline is running. After a stop, it
+// starts it again.
+func (j *jaeger) start() (err error) {
+	if j.process, err = startProcess("jaeger", j.bin, j.env, j.args...); err != nil {
+		return err
+	}
+	if err := j.waitReady(j.url(j.healthPort, "/status")); err != nil {
+		j.stop()
+		return err
+	}
+	return nil
 }
 
 func (j *jaeger) url(port int, path string) string {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,13 +22,16 @@ import (
 
 // outcome is what one request of a load run got.
 type outcome struct {
-	status  int    // 0: no answer at all (refused, or reset before one)
-	traceID string // from traceresponse, for a 200
+	status  int           // 0: no answer at all (refused, or reset before one)
+	traceID string        // from traceresponse, for a 200
+	start   time.Time     // when it was sent
+	took    time.Duration // until its answer was read
 }
 
-// load sends GET path from workers goroutines, each one request after
-// another, until stop is closed, and returns every outcome.
-func load(url string, workers int, stop <-chan struct{}) []outcome {
+// load sends GET url from workers goroutines, each one request after
+// another (pausing pause between two), until stop is closed, and returns
+// every outcome.
+func load(url string, workers int, pause time.Duration, stop <-chan struct{}) []outcome {
 	var (
 		mu  sync.Mutex
 		all []outcome
@@ -40,7 +46,7 @@ func load(url string, workers int, stop <-chan struct{}) []outcome {
 					return
 				default:
 				}
-				var o outcome
+				o := outcome{start: time.Now()}
 				if resp, err := client.Get(url); err == nil {
 					_, err = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -54,9 +60,11 @@ func load(url string, workers int, stop <-chan struct{}) []outcome {
 				} else {
 					time.Sleep(5 * time.Millisecond) // refused: do not spin
 				}
+				o.took = time.Since(o.start)
 				mu.Lock()
 				all = append(all, o)
 				mu.Unlock()
+				time.Sleep(pause)
 			}
 		})
 	}
@@ -74,7 +82,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	results := make(chan []outcome, 1)
 	// Each request waits 50 ms in the backend, so that many are in flight
 	// at any moment.
-	go func() { results <- load(p.frontendURL("/?delay=50ms"), 50, stop) }()
+	go func() { results <- load(p.frontendURL("/?delay=50ms"), 50, 0, stop) }()
 
 	time.Sleep(2 * time.Second)
 	start := time.Now()
@@ -100,7 +108,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		}
 		traces = append(traces, o.traceID)
 	}
-	complete, lost := completeTraces(traces, 5)
+	complete, lost := completeTraces(jg.jaegerAPI, traces, 5)
 	fmt.Printf("reliability: SIGTERM under load (50 in flight): requests accepted %d, failed %d, traces complete %d/%d, spans lost %d (refused after the stop: %d); frontend drained and exited %d in %s, backend exited %d\n",
 		accepted, failed, complete, len(traces), lost, refused, frontendExit, frontendStop.Round(time.Millisecond), backendExit)
 
@@ -121,13 +129,13 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 // completeTraces asks Jaeger for every trace until each has spans spans or
 // 30 s pass, and returns how many are complete and how many spans the
 // others miss.
-func completeTraces(traceIDs []string, spans int) (complete, lost int) {
+func completeTraces(jaeger jaegerAPI, traceIDs []string, spans int) (complete, lost int) {
 	pending := traceIDs
 	missing := map[string]int{}
 	for deadline := time.Now().Add(30 * time.Second); len(pending) > 0 && time.Now().Before(deadline); {
 		var next []string
 		for _, id := range pending {
-			tr, _, err := jg.fetch(id)
+			tr, _, err := jaeger.fetch(id)
 			if err != nil || len(tr.Spans) != spans {
 				next = append(next, id)
 				missing[id] = spans - len(tr.Spans)
@@ -197,4 +205,109 @@ func TestBackendHangs(t *testing.T) {
 	tree[4].events = []string{"handling backend call", "waiting", "exception"}
 	jg.checkTree(t, traceID, tree)
 	fmt.Printf("reliability: backend hanging past BACKEND_TIMEOUT=300ms: 504 in %s, spans marked as timed out\n", took.Round(time.Millisecond))
+}
+
+// TestJaegerDownThenBack runs 30 s of load with Jaeger stopped for the
+// middle 10 s. Users must see no error; the frontend's memory stays
+// bounded (the batch queue drops spans rather than grow); the log reports
+// the failed exports a few times, not once per batch; and the traces that
+// start once Jaeger is back arrive complete. Latencies and memory are
+// reported, not judged: these machines are shared and noisy.
+func TestJaegerDownThenBack(t *testing.T) {
+	j, err := startJaeger(*jaegerBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.stop()
+	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+j.url(j.otlpHTTPPort, ""), "OTEL_EXPORTER_OTLP_TIMEOUT=2000")
+
+	stop := make(chan struct{})
+	results := make(chan []outcome, 1)
+	begin := time.Now()
+	go func() { results <- load(p.frontendURL("/?user=load"), 5, 20*time.Millisecond, stop) }()
+
+	var rss [3]int // frontend's resident memory, kB: before, during, after the outage
+	time.Sleep(9 * time.Second)
+	rss[0] = residentKB(p.frontend)
+	time.Sleep(1 * time.Second)
+	j.stop()
+	down := time.Now()
+	time.Sleep(9 * time.Second)
+	rss[1] = residentKB(p.frontend)
+	time.Sleep(1 * time.Second)
+	if err := j.start(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	time.Sleep(max(0, 30*time.Second-time.Since(begin)))
+	rss[2] = residentKB(p.frontend)
+	close(stop)
+	outcomes := <-results
+
+	var failed int
+	var before, during, after []time.Duration
+	var afterTraces []string
+	for _, o := range outcomes {
+		if o.status != http.StatusOK {
+			failed++
+			continue
+		}
+		switch {
+		case o.start.Before(down):
+			before = append(before, o.took)
+		case o.start.Before(back):
+			during = append(during, o.took)
+		default:
+			after = append(after, o.took)
+			afterTraces = append(afterTraces, o.traceID)
+		}
+	}
+	complete, lost := completeTraces(j.jaegerAPI, afterTraces, 5)
+	logLines := strings.Count(p.frontend.out.String(), `"msg":"opentelemetry error"`)
+
+	fmt.Printf("reliability: Jaeger down for 10 s of 30 s under load: %d requests, %d failed; p99 before/during/after %s/%s/%s; frontend RSS before/during/after %d/%d/%d MB; %d log lines about failed exports; traces started after Jaeger returned: %d/%d complete\n",
+		len(outcomes), failed, p99(before), p99(during), p99(after), rss[0]/1024, rss[1]/1024, rss[2]/1024, logLines, complete, len(afterTraces))
+
+	if failed != 0 {
+		t.Errorf("%d requests failed while Jaeger was down or coming back", failed)
+	}
+	if len(before) == 0 || len(during) == 0 || len(after) == 0 {
+		t.Fatalf("requests before/during/after the outage: %d/%d/%d: the load did not run", len(before), len(during), len(after))
+	}
+	// The batch queue holds 2048 spans: a few MB at most, whatever the
+	// length of the outage.
+	if rss[1] > rss[0]+64*1024 {
+		t.Errorf("the frontend's memory grew from %d to %d kB during the outage", rss[0], rss[1])
+	}
+	if logLines == 0 || logLines > 3 {
+		t.Errorf("%d log lines about failed exports over a 10 s outage, want 1 to 3", logLines)
+	}
+	if complete != len(afterTraces) {
+		t.Errorf("%d of %d traces started after Jaeger returned are incomplete (%d spans missing)", len(afterTraces)-complete, len(afterTraces), lost)
+	}
+}
+
+// residentKB is the process's resident memory (VmRSS), in kB.
+func residentKB(p *process) int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return kb
+		}
+	}
+	return -1
+}
+
+// p99 is the 99th percentile of the durations.
+func p99(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)*99/100].Round(10 * time.Microsecond)
 }
