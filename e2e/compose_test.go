@@ -80,9 +80,10 @@ func TestCompose(t *testing.T) {
 		}
 	})
 
-	// Build, start, and wait until every health check passes: from then on
-	// the first request must already make a complete trace.
-	c.must("up", "-d", "--wait")
+	// Build (again: images left by an earlier run hold older code), start,
+	// and wait until every health check passes: from then on the first
+	// request must already make a complete trace.
+	c.must("up", "-d", "--wait", "--build")
 	checkImages(t)
 
 	jaeger := jaegerAPI{base: jaegerURL}
