@@ -364,14 +364,27 @@ func TestHealthzMakesNoSpan(t *testing.T) {
 }
 
 // TestUnknownRoute: a 404 is traced under a fixed name, not the raw path,
-// so that random URLs do not each become an operation in Jaeger.
+// so that random URLs do not each become an operation in Jaeger. Paths that
+// try to climb out of the root get the same answer, not a redirect.
 func TestUnknownRoute(t *testing.T) {
-	p := newPair(t)
-	resp, _ := p.get(t, "/no/such/page")
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
-	assert.NotEmpty(t, resp.Header.Get("traceresponse"))
-	spans := p.waitSpans(t, 1)
-	assert.Equal(t, "GET NotFound", spans[0].Name())
+	for _, path := range []string{
+		"/no/such/page",
+		"/../../etc/passwd",
+		"/%2e%2e/%2e%2e/etc/passwd",
+		"/./",
+		"//",
+		"/hello/..",
+	} {
+		t.Run(path, func(t *testing.T) {
+			p := newPair(t)
+			resp, _ := p.get(t, path)
+			assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+			assert.NotEmpty(t, resp.Header.Get("traceresponse"))
+			spans := p.waitSpans(t, 1)
+			assert.Equal(t, "GET NotFound", spans[0].Name())
+			assert.Contains(t, p.logs.String(), `"route":"NotFound","status":404`)
+		})
+	}
 }
 
 func TestBackendUnreachable(t *testing.T) {

@@ -29,6 +29,11 @@ const HealthPath = "/healthz"
 //   - writes one log line with method, route, status, duration and trace ID.
 func NewRouter(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) *mux.Router {
 	r := mux.NewRouter()
+	// By default mux answers a path such as /a/../b with a redirect to its
+	// clean form, before any middleware runs: that answer would have no span
+	// and no log line. Keep paths as sent: one that is not clean matches no
+	// route and gets a traced 404, like any other unknown path.
+	r.SkipClean(true)
 	r.HandleFunc(HealthPath, func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	}).Methods(http.MethodGet)
