@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,8 +110,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		traces = append(traces, o.traceID)
 	}
 	complete, lost := completeTraces(jg.jaegerAPI, traces, 5)
-	fmt.Printf("reliability: SIGTERM under load (50 in flight): requests accepted %d, failed %d, traces complete %d/%d, spans lost %d (refused after the stop: %d); frontend drained and exited %d in %s, backend exited %d\n",
-		accepted, failed, complete, len(traces), lost, refused, frontendExit, frontendStop.Round(time.Millisecond), backendExit)
+	frontendSpans, backendSpans := spansAtStop(t, p.frontend), spansAtStop(t, p.backend)
+	fmt.Printf("reliability: SIGTERM under load (50 in flight): requests accepted %d, failed %d, traces complete %d/%d, spans lost %d (refused after the stop: %d); frontend drained and exited %d in %s, backend exited %d; spans at stop: frontend %s, backend %s\n",
+		accepted, failed, complete, len(traces), lost, refused, frontendExit, frontendStop.Round(time.Millisecond), backendExit, frontendSpans, backendSpans)
 
 	if accepted < 100 {
 		t.Errorf("only %d requests were accepted: the load did not run", accepted)
@@ -124,6 +126,40 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if frontendExit != 0 || backendExit != 0 {
 		t.Errorf("exit codes: frontend %d, backend %d, want 0", frontendExit, backendExit)
 	}
+	// What each process says of its own spans agrees with Jaeger.
+	for _, c := range []spanCounts{frontendSpans, backendSpans} {
+		if c.Ended == 0 || c.Exported != c.Ended {
+			t.Errorf("%s: spans at stop %s, want all exported", c.service, c)
+		}
+	}
+}
+
+// spanCounts is what a service logs at its stop about its spans
+// ("spans at stop"): how many ended, were exported, failed to export, or
+// were dropped from the batcher's full queue.
+type spanCounts struct {
+	service                          string
+	Ended, Exported, Failed, Dropped int
+}
+
+func (c spanCounts) String() string {
+	return fmt.Sprintf("%d ended, %d exported, %d failed, %d dropped", c.Ended, c.Exported, c.Failed, c.Dropped)
+}
+
+// spansAtStop reads the "spans at stop" line of a process that has exited.
+func spansAtStop(t *testing.T, p *process) spanCounts {
+	t.Helper()
+	c := spanCounts{service: p.name}
+	for _, line := range strings.Split(p.out.String(), "\n") {
+		if strings.Contains(line, `"msg":"spans at stop"`) {
+			if err := json.Unmarshal([]byte(line), &c); err != nil {
+				t.Errorf("%s: %v: %s", p.name, err, line)
+			}
+			return c
+		}
+	}
+	t.Errorf("%s logged no \"spans at stop\" line:\n%s", p.name, p.out)
+	return c
 }
 
 // completeTraces asks Jaeger for every trace until each has spans spans or
@@ -264,9 +300,13 @@ func TestJaegerDownThenBack(t *testing.T) {
 	}
 	complete, lost := completeTraces(j.jaegerAPI, afterTraces, 5)
 	logLines := strings.Count(p.frontend.out.String(), `"msg":"opentelemetry error"`)
+	if exit := p.frontend.stop(); exit != 0 {
+		t.Errorf("frontend exited %d", exit)
+	}
+	frontendSpans := spansAtStop(t, p.frontend)
 
-	fmt.Printf("reliability: Jaeger down for 10 s of 30 s under load: %d requests, %d failed; p99 before/during/after %s/%s/%s; frontend RSS before/during/after %d/%d/%d MB; %d log lines about failed exports; traces started after Jaeger returned: %d/%d complete\n",
-		len(outcomes), failed, p99(before), p99(during), p99(after), rss[0]/1024, rss[1]/1024, rss[2]/1024, logLines, complete, len(afterTraces))
+	fmt.Printf("reliability: Jaeger down for 10 s of 30 s under load: %d requests, %d failed; p99 before/during/after %s/%s/%s; frontend RSS before/during/after %d/%d/%d MB; %d log lines about failed exports; frontend spans at stop: %s; traces started after Jaeger returned: %d/%d complete\n",
+		len(outcomes), failed, p99(before), p99(during), p99(after), rss[0]/1024, rss[1]/1024, rss[2]/1024, logLines, frontendSpans, complete, len(afterTraces))
 
 	if failed != 0 {
 		t.Errorf("%d requests failed while Jaeger was down or coming back", failed)
@@ -284,6 +324,13 @@ func TestJaegerDownThenBack(t *testing.T) {
 	}
 	if complete != len(afterTraces) {
 		t.Errorf("%d of %d traces started after Jaeger returned are incomplete (%d spans missing)", len(afterTraces)-complete, len(afterTraces), lost)
+	}
+	// Spans that ended while Jaeger was down were either held in the
+	// bounded queue until it returned, or dropped, or in a batch that failed:
+	// the counts must add up, and the outage must show in them.
+	c := frontendSpans
+	if c.Ended != c.Exported+c.Failed+c.Dropped || c.Failed+c.Dropped == 0 {
+		t.Errorf("frontend spans at stop: %s: want ended = exported + failed + dropped, and some failed or dropped", c)
 	}
 }
 

@@ -11,6 +11,7 @@ package tracing
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -101,9 +102,11 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 	// (OTEL_BSP_MAX_QUEUE_SIZE, 2048 spans), so an outage costs spans, not
 	// memory. The sampler comes from OTEL_TRACES_SAMPLER and
 	// OTEL_TRACES_SAMPLER_ARG, read by the SDK (default parentbased_always_on).
+	counts := &spanCounts{}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
-		sdktrace.WithBatcher(exporter),
+		sdktrace.WithSpanProcessor(counts.processor()),
+		sdktrace.WithBatcher(counts.exporter(exporter)),
 	)
 
 	// Every setting was good: install them all.
@@ -113,10 +116,17 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 	errLog := &errorLogger{}
 	otel.SetErrorHandler(errLog)
 
-	// Shutdown flushes the batcher's queue, then closes the exporter.
+	// Shutdown flushes the batcher's queue, then closes the exporter, and
+	// says what became of this process's spans.
 	return func(ctx context.Context) error {
 		err := tp.Shutdown(ctx)
 		errLog.summarize()
+		// Silent when there was nothing to send, e.g. after a failed start,
+		// which must log one line only: the one that names the problem.
+		if ended := counts.ended.Load(); ended > 0 {
+			slog.Info("spans at stop", "ended", ended, "exported", counts.exported.Load(),
+				"failed", counts.failed.Load(), "dropped", counts.dropped())
+		}
 		return err
 	}, nil
 }
