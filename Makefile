@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz clean
+.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz vulncheck clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,17 @@ fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
 	$(GO) test -run '^$$' -fuzz=FuzzFrontend -fuzztime=$(FUZZTIME) ./frontend/
 	cp "$$($(GO) env GOCACHE)"/fuzz/example.com/tracingdemo/frontend/FuzzFrontend/* frontend/testdata/fuzz/FuzzFrontend/
 	@echo "fuzz: corpus: $$(ls frontend/testdata/fuzz/FuzzFrontend | wc -l) inputs in frontend/testdata/fuzz/FuzzFrontend"
+
+# govulncheck reports the known vulnerabilities that the code can actually
+# reach, from the Go vulnerability database. It needs that database:
+# vuln.go.dev by default, which needs internet; or a local copy in the same
+# layout, e.g. GOVULNDB=file:///srv/vulndb. Not part of `make test`: the
+# answer changes with the database, not with our code.
+GOVULNDB ?= https://vuln.go.dev
+vulncheck: bin/govulncheck ## known vulnerabilities the code reaches (needs vuln.go.dev or GOVULNDB)
+	bin/govulncheck -db $(GOVULNDB) ./...
+bin/govulncheck: tools/vulncheck/go.mod tools/vulncheck/go.sum
+	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/govulncheck golang.org/x/vuln/cmd/govulncheck
 
 # docker-compose.yml, run for real on this machine's Docker engine. Skipped,
 # with a line that says so, where no Docker engine answers. Users run Compose
