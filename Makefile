@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz vulncheck clean
+.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz vulncheck bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,17 @@ fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
 	$(GO) test -run '^$$' -fuzz=FuzzFrontend -fuzztime=$(FUZZTIME) ./frontend/
 	cp "$$($(GO) env GOCACHE)"/fuzz/example.com/tracingdemo/frontend/FuzzFrontend/* frontend/testdata/fuzz/FuzzFrontend/
 	@echo "fuzz: corpus: $$(ls frontend/testdata/fuzz/FuzzFrontend | wc -l) inputs in frontend/testdata/fuzz/FuzzFrontend"
+
+# What tracing costs, per exporter, measured side by side in one run
+# (e2e/bench_test.go): first one request through the frontend handler in
+# process, traced or not, with allocations; then the real binaries against
+# a real Jaeger, each configuration in turn, in interleaved rounds. It ends
+# with one `bench:` summary line. BENCHFLAGS can change the rounds, the rate
+# and the lengths, e.g. BENCHFLAGS="-rounds=5 -fixed=30s".
+BENCHFLAGS ?=
+bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per exporter
+	$(GO) test -run '^$$' -bench . -benchmem ./frontend/
+	@bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m ./e2e/ -jaeger=$(CURDIR)/bin/jaeger $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
 # govulncheck reports the known vulnerabilities that the code can actually
 # reach, from the Go vulnerability database. It needs that database:

@@ -8,78 +8,14 @@
 package e2e
 
 import (
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-var jaegerBin = flag.String("jaeger", "../bin/jaeger", "the Jaeger v2 binary, built by `make jaeger`")
-
-var (
-	binDir string  // where TestMain built frontend and backend
-	jg     *jaeger // the one Jaeger every test exports to
-)
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tracingdemo-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	for _, service := range []string{"frontend", "backend"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(binDir, service), "./cmd/"+service)
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", service, err, out)
-			return 1
-		}
-	}
-
-	if jg, err = startJaeger(*jaegerBin); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	code := m.Run()
-	if exit := jg.stop(); exit != 0 {
-		fmt.Fprintf(os.Stderr, "jaeger exited with %d:\n%s", exit, jg.out)
-		code = 1
-	}
-	for _, port := range []int{jg.queryPort, jg.healthPort, jg.otlpHTTPPort, jg.otlpGRPCPort, jg.thriftPort} {
-		if !portFree(port) {
-			fmt.Fprintf(os.Stderr, "port %d is still held after Jaeger stopped\n", port)
-			code = 1
-		}
-	}
-	return code
-}
-
-// The exporters a user can choose, each configured only through the
-// environment, as a user would.
-func exporterEnv(name string) []string {
-	switch name {
-	case "otlp-http":
-		return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + jg.url(jg.otlpHTTPPort, "")}
-	case "otlp-grpc":
-		return []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_EXPORTER_OTLP_ENDPOINT=" + jg.url(jg.otlpGRPCPort, "")}
-	case "jaeger":
-		return []string{"OTEL_TRACES_EXPORTER=jaeger", "OTEL_EXPORTER_JAEGER_ENDPOINT=" + jg.url(jg.thriftPort, "/api/traces")}
-	}
-	panic("unknown exporter " + name)
-}
 
 // pair is the frontend and backend, running as processes.
 type pair struct {

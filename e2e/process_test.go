@@ -1,4 +1,4 @@
-//go:build e2e || compose
+//go:build e2e || compose || bench
 
 package e2e
 
@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -122,4 +123,19 @@ func portFree(port int) bool {
 	}
 	ln.Close()
 	return true
+}
+
+// residentKB is the process's resident memory (VmRSS), in kB.
+func residentKB(p *process) int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			return kb
+		}
+	}
+	return -1
 }

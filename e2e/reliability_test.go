@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -332,21 +330,6 @@ func TestJaegerDownThenBack(t *testing.T) {
 	if c.Ended != c.Exported+c.Failed+c.Dropped || c.Failed+c.Dropped == 0 {
 		t.Errorf("frontend spans at stop: %s: want ended = exported + failed + dropped, and some failed or dropped", c)
 	}
-}
-
-// residentKB is the process's resident memory (VmRSS), in kB.
-func residentKB(p *process) int {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb
-		}
-	}
-	return -1
 }
 
 // p99 is the 99th percentile of the durations.

@@ -1,4 +1,4 @@
-//go:build e2e || compose
+//go:build e2e || compose || bench
 
 package e2e
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,6 +82,46 @@ func TestSpansAtStop(t *testing.T) {
 				assert.Positive(t, exported, line)
 				assert.Zero(t, failed, line)
 			}
+		})
+	}
+}
+
+// batchSizes records the size of each batch it is given.
+type batchSizes struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchSizes) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, len(spans))
+	return nil
+}
+
+func (*batchSizes) Shutdown(context.Context) error { return nil }
+
+// TestBatchSize: batches of 128 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+// says otherwise (see defaultBatchSize).
+func TestBatchSize(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want []int
+	}{
+		{env: "", want: []int{128, 128, 44}},
+		{env: "100", want: []int{100, 100, 100}},
+	} {
+		t.Run("OTEL_BSP_MAX_EXPORT_BATCH_SIZE="+tc.env, func(t *testing.T) {
+			// A long schedule delay: only a full batch or the stop sends.
+			setOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
+			exporter := &batchSizes{}
+			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+			for range 300 {
+				_, span := otel.Tracer("test").Start(context.Background(), "work")
+				span.End()
+			}
+			require.NoError(t, shutdown(context.Background()))
+			assert.Equal(t, tc.want, exporter.sizes)
 		})
 	}
 }

@@ -106,7 +106,7 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		sdktrace.WithSpanProcessor(counts.processor()),
-		sdktrace.WithBatcher(counts.exporter(exporter)),
+		sdktrace.WithBatcher(counts.exporter(exporter), batchOptions()...),
 	)
 
 	// Every setting was good: install them all.
@@ -129,6 +129,26 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		}
 		return err
 	}, nil
+}
+
+// defaultBatchSize is how many spans the batcher sends at once, unless
+// OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: 128, not the SDK's 512.
+// Each batch is a burst of work, in this process and in Jaeger; smaller
+// bursts delay fewer requests. Measured by `make bench` at 1,000 req/s over
+// OTLP/HTTP, see the README: 512 added about 4 ms to the p99 latency,
+// 128 about 1.7 ms, 2,048 about 20 ms; 64 cost more CPU than 128 for no
+// better p99.
+const defaultBatchSize = 128
+
+// batchOptions are the demo's defaults for the batcher. The SDK reads the
+// OTEL_BSP_* variables itself, but an option given here would override
+// them: so each default is given only when its variable is unset.
+func batchOptions() []sdktrace.BatchSpanProcessorOption {
+	var opts []sdktrace.BatchSpanProcessorOption
+	if os.Getenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") == "" {
+		opts = append(opts, sdktrace.WithMaxExportBatchSize(defaultBatchSize))
+	}
+	return opts
 }
 
 // setDefaultOTLPEndpoint makes the OpenTelemetry specification's default

@@ -1,0 +1,63 @@
+package frontend_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+
+	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/frontend"
+	"example.com/tracingdemo/tracing"
+)
+
+// BenchmarkRequest sends one GET / through the real frontend handler, which
+// calls the real backend handler over loopback, with tracing set up exactly
+// as the services set it up (tracing.Setup), either off or with spans made
+// and batched but not exported. `make bench` runs it with -benchmem, so
+// the allocations that tracing adds to a request are tracked too.
+func BenchmarkRequest(b *testing.B) {
+	// tracing's own log lines (the count of spans at the stop) would land
+	// in the middle of the benchmark's result lines.
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	for _, bc := range []struct{ name, env, value string }{
+		{"off", "OTEL_SDK_DISABLED", "true"},         // no-op tracer
+		{"sdk-only", "OTEL_TRACES_EXPORTER", "none"}, // 5 spans, no export
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.Setenv(bc.env, bc.value)
+			shutdown, err := tracing.Setup(context.Background(), "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer shutdown(context.Background())
+			tp, propagator := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+			logger, err := tracing.NewLogger(io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			backendServer := httptest.NewServer(backend.New(tp, propagator, logger))
+			defer backendServer.Close()
+			backendURL, _ := url.Parse(backendServer.URL)
+			handler := frontend.New(frontend.Config{BackendURL: backendURL, BackendTimeout: 5 * time.Second},
+				tp, propagator, logger)
+
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
