@@ -84,6 +84,7 @@ type benchResult struct {
 	rps              float64       // flat out: answers per second
 	p50, p99         time.Duration // fixed rate, from each request's scheduled send
 	cpuPerReq        time.Duration // fixed rate: frontend + backend, user + system
+	flatOutCPUPerReq time.Duration // the same, flat out
 	jaegerCPUPerReq  time.Duration // fixed rate: Jaeger's CPU, per request
 	frontendRSS      int           // kB, at the end of the fixed-rate phase
 	backendRSS       int           // kB
@@ -104,8 +105,8 @@ func TestOverhead(t *testing.T) {
 		for _, c := range configs {
 			r := runConfig(t, c, round)
 			results[c.name] = append(results[c.name], r)
-			fmt.Printf("bench: round %d %-16s %6.0f req/s  p50 %-8s p99 %-8s cpu/req %-7s jaeger cpu/req %-7s rss %d/%d MB  spans %d/%d stored\n",
-				round, c.name, r.rps, us(r.p50), us(r.p99), us(r.cpuPerReq), us(r.jaegerCPUPerReq),
+			fmt.Printf("bench: round %d %-16s %6.0f req/s (cpu/req %-6s)  p50 %-8s p99 %-8s cpu/req %-7s jaeger cpu/req %-7s rss %d/%d MB  spans %d/%d stored\n",
+				round, c.name, r.rps, us(r.flatOutCPUPerReq), us(r.p50), us(r.p99), us(r.cpuPerReq), us(r.jaegerCPUPerReq),
 				r.frontendRSS/1024, r.backendRSS/1024, r.stored, r.expected)
 		}
 	}
@@ -160,7 +161,10 @@ func runConfig(t *testing.T, c benchConfig, round int) benchResult {
 	r.cpuPerReq = cpu / time.Duration(len(outcomes))
 	r.jaegerCPUPerReq = jaegerCPU / time.Duration(len(outcomes))
 
-	r.rps = flatOut(target, *clients, *saturation)
+	cpu0 = cpuTime(frontend) + cpuTime(backend)
+	var answered int
+	r.rps, answered = flatOut(target, *clients, *saturation)
+	r.flatOutCPUPerReq = (cpuTime(frontend) + cpuTime(backend) - cpu0) / time.Duration(max(answered, 1))
 
 	// A stop flushes what the batchers still hold.
 	for _, p := range []*process{frontend, backend} {
@@ -231,8 +235,9 @@ func fixedRate(target string, perSecond int, d time.Duration) []benchOutcome {
 }
 
 // flatOut sends GET target from clients connections, each one request
-// after another, for d, and returns the answers per second.
-func flatOut(target string, clients int, d time.Duration) float64 {
+// after another, for d, and returns the answers per second and their
+// number.
+func flatOut(target string, clients int, d time.Duration) (perSecond float64, answered int) {
 	client := benchClient(clients)
 	var mu sync.Mutex
 	var ok int
@@ -252,7 +257,7 @@ func flatOut(target string, clients int, d time.Duration) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(ok) / d.Seconds()
+	return float64(ok) / d.Seconds(), ok
 }
 
 // send makes one request that was due at due, and measures its latency
@@ -381,7 +386,7 @@ func printTable(configs []benchConfig, results map[string][]benchResult) {
 	fmt.Println()
 	fmt.Println("bench: median [min–max] over the rounds; ratios are to \"off\" in the same round")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "config\treq/s flat out\trps ratio\tp50 µs\tp99 µs\tp99 added µs\tCPU µs/req\tCPU ratio\tJaeger CPU µs/req\tRSS MB frontend/backend\tspans lost")
+	fmt.Fprintln(w, "config\treq/s flat out\trps ratio\tp50 µs\tp99 µs\tp99 added µs\tCPU µs/req\tCPU ratio\tCPU µs/req flat out\tJaeger CPU µs/req\tRSS MB frontend/backend (last round)\tspans lost")
 	spansLost := 0
 	for _, c := range configs {
 		name := c.name
@@ -395,7 +400,7 @@ func printTable(configs []benchConfig, results map[string][]benchResult) {
 			lostText = strconv.Itoa(lost)
 		}
 		last := results[name][len(results[name])-1]
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", name,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", name,
 			figure(name, func(r, _ benchResult) float64 { return r.rps }).format("%.0f"),
 			figure(name, func(r, off benchResult) float64 { return r.rps / off.rps }).format("%.2f"),
 			figure(name, func(r, _ benchResult) float64 { return micros(r.p50) }).format("%.0f"),
@@ -403,6 +408,7 @@ func printTable(configs []benchConfig, results map[string][]benchResult) {
 			figure(name, func(r, off benchResult) float64 { return micros(r.p99 - off.p99) }).format("%.0f"),
 			figure(name, func(r, _ benchResult) float64 { return micros(r.cpuPerReq) }).format("%.0f"),
 			figure(name, func(r, off benchResult) float64 { return cpuRatio(r, off) }).format("%.2f"),
+			figure(name, func(r, _ benchResult) float64 { return micros(r.flatOutCPUPerReq) }).format("%.0f"),
 			figure(name, func(r, _ benchResult) float64 { return micros(r.jaegerCPUPerReq) }).format("%.0f"),
 			last.frontendRSS/1024, last.backendRSS/1024, lostText)
 	}
