@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -360,6 +361,9 @@ func us(d time.Duration) string { return strconv.FormatInt(d.Microseconds(), 10)
 type spread struct{ min, median, max float64 }
 
 func spreadOf(xs []float64) spread {
+	if len(xs) == 0 { // a configuration left out by -only
+		return spread{math.NaN(), math.NaN(), math.NaN()}
+	}
 	xs = slices.Clone(xs)
 	slices.Sort(xs)
 	return spread{xs[0], xs[len(xs)/2], xs[len(xs)-1]}

@@ -35,6 +35,10 @@ func startProcess(name, path string, env []string, args ...string) (*process, er
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	// If the test binary dies without its cleanup (a panic, a timeout),
+	// the kernel kills what it started, rather than leave a Jaeger or a
+	// service running and holding its ports.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}

@@ -252,7 +252,9 @@ func TestJaegerDownThenBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.stop()
+	// Not `defer j.stop()`: that would bind the first Jaeger process, and
+	// the one started again below would outlive the test.
+	defer func() { j.stop() }()
 	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+j.url(j.otlpHTTPPort, ""), "OTEL_EXPORTER_OTLP_TIMEOUT=2000")
 
 	stop := make(chan struct{})
