@@ -37,6 +37,8 @@ lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
+	$(GO) vet -tags compose ./e2e/
+	$(GO) vet -tags bench ./e2e/
 
 unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
