@@ -28,7 +28,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -195,7 +194,7 @@ func mustStart(t *testing.T, service string, env []string, port int) *process {
 
 // benchOutcome is one request of the fixed-rate phase.
 type benchOutcome struct {
-	status  int
+	status  int           // as loadGet returns it
 	took    time.Duration // from the moment it was due to be sent
 	traceID string
 	sampled bool // the traceresponse's flags say the trace is sampled
@@ -264,22 +263,8 @@ func flatOut(target string, clients int, d time.Duration) (perSecond float64, an
 // send makes one request that was due at due, and measures its latency
 // from then.
 func send(client *http.Client, target string, due time.Time) benchOutcome {
-	resp, err := client.Get(target)
-	if err != nil {
-		return benchOutcome{status: -1}
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	o := benchOutcome{status: resp.StatusCode, took: time.Since(due)}
-	if err != nil {
-		o.status = -1
-	}
-	header := resp.Header.Get("traceresponse")
-	if m := traceresponse.FindStringSubmatch(header); m != nil {
-		o.traceID = m[1]
-		o.sampled = strings.HasSuffix(header, "-01")
-	}
-	return o
+	status, traceID, sampled := loadGet(client, target)
+	return benchOutcome{status: status, took: time.Since(due), traceID: traceID, sampled: sampled}
 }
 
 func benchClient(conns int) *http.Client {

@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,17 +45,7 @@ func load(url string, workers int, pause time.Duration, stop <-chan struct{}) []
 				default:
 				}
 				o := outcome{start: time.Now()}
-				if resp, err := client.Get(url); err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					o.status = resp.StatusCode
-					if err != nil {
-						o.status = -1 // answered, then cut off: a failure
-					}
-					if m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse")); m != nil {
-						o.traceID = m[1]
-					}
-				} else {
+				if o.status, o.traceID, _ = loadGet(client, url); o.status == 0 {
 					time.Sleep(5 * time.Millisecond) // refused: do not spin
 				}
 				o.took = time.Since(o.start)

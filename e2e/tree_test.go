@@ -30,7 +30,27 @@ func getTraced(t *testing.T, url string) (status int, body, traceID string) {
 	return resp.StatusCode, string(b), m[1]
 }
 
-var traceresponse = regexp.MustCompile(`^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$`)
+var traceresponse = regexp.MustCompile(`^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$`)
+
+// loadGet makes one GET of a load run and reads the whole answer. status
+// is 0 when no answer came (refused, reset) and -1 when the answer was cut
+// off; traceID and sampled come from the traceresponse header.
+func loadGet(client *http.Client, url string) (status int, traceID string, sampled bool) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, "", false
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	status = resp.StatusCode
+	if err != nil {
+		status = -1
+	}
+	if m := traceresponse.FindStringSubmatch(resp.Header.Get("traceresponse")); m != nil {
+		traceID, sampled = m[1], m[2] == "01"
+	}
+	return status, traceID, sampled
+}
 
 // wantSpan is one span of the tree a request must leave in Jaeger.
 type wantSpan struct {
