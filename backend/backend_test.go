@@ -3,10 +3,10 @@ package backend_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,17 +23,17 @@ func newBackend(t *testing.T) (*httptest.Server, *tracetest.SpanRecorder) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	logger, err := tracing.NewLogger(io.Discard)
-	require.NoError(t, err)
+	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(io.Discard, nil)))
 	srv := httptest.NewServer(backend.New(tp, autoprop.NewTextMapPropagator(), logger))
 	t.Cleanup(srv.Close)
 	return srv, spans
 }
 
-func ended(spans *tracetest.SpanRecorder, n int) []sdktrace.ReadOnlySpan {
-	for deadline := time.Now().Add(5 * time.Second); len(spans.Ended()) < n && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+// ended waits until every request to srv is done, then returns the spans
+// that ended: closing the server waits for its handlers to return, and so
+// for their spans to end.
+func ended(srv *httptest.Server, spans *tracetest.SpanRecorder) []sdktrace.ReadOnlySpan {
+	srv.Close()
 	return spans.Ended()
 }
 
@@ -47,7 +47,7 @@ func TestJoinsCallersTrace(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "hello, carol, from the backend\n", body)
 
-	got := ended(spans, 2)
+	got := ended(srv, spans)
 	require.Len(t, got, 2)
 	handle, server := got[0], got[1] // the inner span ends first
 	assert.Equal(t, "handle backend call", handle.Name())
@@ -60,8 +60,8 @@ func TestJoinsCallersTrace(t *testing.T) {
 
 func TestBadKnobs(t *testing.T) {
 	tests := []struct{ query, wantBody string }{
-		{"delay=abc", "delay=\"abc\": want a Go duration from 0s to 10s\n"},
-		{"delay=11s", "delay=\"11s\": want a Go duration from 0s to 10s\n"},
+		{"delay=abc", "delay=\"abc\": want a Go duration from 0s to 10s, e.g. delay=200ms\n"},
+		{"delay=11s", "delay=\"11s\": want a Go duration from 0s to 10s, e.g. delay=200ms\n"},
 		{"fail=maybe", "fail=\"maybe\": want true or false\n"},
 	}
 	for _, tt := range tests {

@@ -5,36 +5,38 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"example.com/tracingdemo/internal/params"
+	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/tracing"
 )
 
-// New returns the backend's HTTP handler, traced with tp and reading
-// context with propagator: GET /hello (below) and GET /healthz.
+// New returns the backend's HTTP handler, GET /hello (hello, below), traced
+// with tp and reading the trace context with propagator.
 func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) http.Handler {
 	h := &handler{tracer: tp.Tracer("example.com/tracingdemo/backend"), logger: logger}
-	// otelhttp (see tracing/http.go) extracts the frontend's trace context
+	r := mux.NewRouter()
+	// otelhttp (tracing/server.go) extracts the frontend's trace context
 	// from the traceparent header, so the SERVER span "GET /hello" is a
 	// child of the frontend's CLIENT span, in the same trace.
-	r := tracing.NewRouter(tp, propagator, logger)
+	r.Use(tracing.Middleware(tp, propagator))
 	r.HandleFunc("/hello", h.hello).Methods(http.MethodGet)
-	return r
+	// Beside the lesson: health checks, request logs, traced 404s.
+	return server.Harden(r, tp, propagator, logger)
 }
 
 type handler struct {
 	tracer trace.Tracer
 	logger *slog.Logger
 }
-
-const maxDelay = 10 * time.Second
 
 // hello serves GET /hello?delay=200ms&fail=true, inside its own span,
 // "handle backend call", which records what the request carries and what
@@ -51,19 +53,19 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(attribute.String("user", user))
 	}
 
-	delay, fail, err := parseKnobs(r)
+	p, err := params.Parse(r.URL.Query())
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
 		h.logger.WarnContext(ctx, "bad request", "err", err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	span.SetAttributes(attribute.String("delay", delay.String()), attribute.Bool("fail", fail))
+	span.SetAttributes(attribute.String("delay", p.Delay.String()), attribute.Bool("fail", p.Fail))
 
-	if delay > 0 {
-		span.AddEvent("waiting", trace.WithAttributes(attribute.String("delay", delay.String())))
+	if p.Delay > 0 {
+		span.AddEvent("waiting", trace.WithAttributes(attribute.String("delay", p.Delay.String())))
 		select {
-		case <-time.After(delay):
+		case <-time.After(p.Delay):
 		case <-ctx.Done():
 			// The frontend gave up (its timeout, or its own caller left):
 			// nobody is waiting for the answer any more.
@@ -73,7 +75,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if fail {
+	if p.Fail {
 		err := errors.New("simulated failure (fail=true)")
 		// RecordError adds an "exception" event; SetStatus marks the span
 		// red in Jaeger.
@@ -88,20 +90,4 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		user = "stranger"
 	}
 	fmt.Fprintf(w, "hello, %s, from the backend\n", user)
-}
-
-// parseKnobs reads delay (0 to 10s) and fail (a boolean) from the query.
-func parseKnobs(r *http.Request) (delay time.Duration, fail bool, err error) {
-	q := r.URL.Query()
-	if v := q.Get("delay"); v != "" {
-		if delay, err = time.ParseDuration(v); err != nil || delay < 0 || delay > maxDelay {
-			return 0, false, fmt.Errorf("delay=%q: want a Go duration from 0s to %s", v, maxDelay)
-		}
-	}
-	if v := q.Get("fail"); v != "" {
-		if fail, err = strconv.ParseBool(v); err != nil {
-			return 0, false, fmt.Errorf("fail=%q: want true or false", v)
-		}
-	}
-	return delay, fail, nil
 }

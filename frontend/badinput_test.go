@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -15,8 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/codes"
 
-	"example.com/tracingdemo/server"
-	"example.com/tracingdemo/tracing"
+	"example.com/tracingdemo/internal/server"
 )
 
 // serve runs the frontend handler of p behind server.Serve, with the
@@ -25,8 +25,7 @@ func (p *pair) serve(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	logger, err := tracing.NewLogger(io.Discard)
-	require.NoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- server.Serve(ctx, ln, p.handler, logger) }()
@@ -37,14 +36,14 @@ func (p *pair) serve(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestOversizedHeaders: headers over server.MaxHeaderBytes get 431 and
+// TestOversizedHeaders: headers over the server's cap of 32 KiB get 431 and
 // never reach the handler.
 func TestOversizedHeaders(t *testing.T) {
 	p := newPair(t)
 	addr := p.serve(t)
 	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
 	require.NoError(t, err)
-	req.Header.Set("baggage", "junk="+strings.Repeat("x", 2*server.MaxHeaderBytes))
+	req.Header.Set("baggage", "junk="+strings.Repeat("x", 64<<10))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -5,23 +5,22 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"example.com/tracingdemo/backend"
 	"example.com/tracingdemo/frontend"
+	"example.com/tracingdemo/internal/server"
+	"example.com/tracingdemo/internal/settings"
+	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
 )
-
-// memoryExporter keeps its spans after Shutdown, so that the test can read
-// what the final flush delivered (tracetest.InMemoryExporter clears them).
-type memoryExporter struct{ *tracetest.InMemoryExporter }
-
-func (memoryExporter) Shutdown(context.Context) error { return nil }
 
 // freeAddr returns a loopback address with a port nobody listens on.
 func freeAddr(t *testing.T) string {
@@ -40,7 +39,10 @@ func start(t *testing.T, run func(context.Context) error, addr string) (stop con
 	errc := make(chan error, 1)
 	go func() { errc <- run(ctx) }()
 	t.Cleanup(cancel)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			resp.Body.Close()
 			return cancel, errc
@@ -48,30 +50,50 @@ func start(t *testing.T, run func(context.Context) error, addr string) (stop con
 		select {
 		case err := <-errc:
 			t.Fatalf("the service stopped at start: %v", err)
-		default:
+		case <-deadline:
+			t.Fatalf("the service did not answer on %s", addr)
+		case <-tick.C:
 		}
 	}
-	t.Fatalf("the service did not answer on %s", addr)
-	return nil, nil
 }
+
+// spanStarted is a span processor that closes started when a span called
+// name starts.
+type spanStarted struct {
+	name    string
+	started chan struct{}
+	once    sync.Once
+}
+
+func (s *spanStarted) OnStart(_ context.Context, span sdktrace.ReadWriteSpan) {
+	if span.Name() == s.name {
+		s.once.Do(func() { close(s.started) })
+	}
+}
+
+func (*spanStarted) OnEnd(sdktrace.ReadOnlySpan)      {}
+func (*spanStarted) Shutdown(context.Context) error   { return nil }
+func (*spanStarted) ForceFlush(context.Context) error { return nil }
 
 // TestStopDuringRequest stops both services while a request is in flight:
 // the request still completes, both Runs return nil, and all five spans of
 // the request reach the exporters in the final flush.
 func TestStopDuringRequest(t *testing.T) {
 	backendAddr, frontendAddr := freeAddr(t), freeAddr(t)
-	backendSpans := memoryExporter{tracetest.NewInMemoryExporter()}
-	frontendSpans := memoryExporter{tracetest.NewInMemoryExporter()}
+	testkit.SetOTelEnv(t, nil)
+	backendSpans, frontendSpans := testkit.NewMemoryExporter(), testkit.NewMemoryExporter()
+	waiting := &spanStarted{name: "handle backend call", started: make(chan struct{})}
 
 	t.Setenv("ADDR", backendAddr)
 	stopBackend, backendDone := start(t, func(ctx context.Context) error {
-		return backend.Run(ctx, io.Discard, tracing.WithExporter(backendSpans))
+		return server.Run(ctx, io.Discard, backend.Service,
+			tracing.WithExporter(backendSpans), tracing.WithSpanProcessor(waiting))
 	}, backendAddr)
 
 	t.Setenv("ADDR", frontendAddr)
 	t.Setenv("BACKEND_URL", "http://"+backendAddr)
 	stopFrontend, frontendDone := start(t, func(ctx context.Context) error {
-		return frontend.Run(ctx, io.Discard, tracing.WithExporter(frontendSpans))
+		return server.Run(ctx, io.Discard, frontend.Service, tracing.WithExporter(frontendSpans))
 	}, frontendAddr)
 
 	type result struct {
@@ -89,7 +111,7 @@ func TestStopDuringRequest(t *testing.T) {
 		answer <- result{resp.StatusCode, nil}
 	}()
 
-	time.Sleep(200 * time.Millisecond) // the backend is now waiting out the delay
+	<-waiting.started // the backend is now waiting out the delay
 	stopFrontend()
 	stopBackend()
 
@@ -132,13 +154,14 @@ func TestBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			testkit.SetOTelEnv(t, nil)
 			t.Setenv("ADDR", "127.0.0.1:0")
 			t.Setenv(tt.variable, tt.value)
-			err := frontend.Run(context.Background(), io.Discard)
-			var envErr *tracing.EnvError
+			err := server.Run(context.Background(), io.Discard, frontend.Service)
+			var envErr *settings.EnvError
 			require.ErrorAs(t, err, &envErr)
 			assert.Equal(t, tt.variable, envErr.Name)
-			assert.Equal(t, 2, tracing.ExitCode(err))
+			assert.Equal(t, 2, settings.ExitCode(err))
 		})
 	}
 }

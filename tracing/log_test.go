@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/tracing"
@@ -23,11 +21,9 @@ var spanContext = trace.NewSpanContext(trace.SpanContextConfig{
 	TraceFlags: trace.FlagsSampled,
 })
 
-func TestLoggerAddsTraceIDs(t *testing.T) {
-	t.Setenv("LOG_FORMAT", "")
+func TestLogHandlerAddsTraceIDs(t *testing.T) {
 	var buf bytes.Buffer
-	logger, err := tracing.NewLogger(&buf)
-	require.NoError(t, err)
+	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(&buf, nil)))
 
 	ctx := trace.ContextWithSpanContext(context.Background(), spanContext)
 	logger.With("service", "test").InfoContext(ctx, "in a span")
@@ -44,39 +40,9 @@ func TestLoggerAddsTraceIDs(t *testing.T) {
 	assert.NotContains(t, outside, "trace_id")
 }
 
-func TestLoggerText(t *testing.T) {
-	t.Setenv("LOG_FORMAT", "text")
+func TestLogHandlerInGroup(t *testing.T) {
 	var buf bytes.Buffer
-	logger, err := tracing.NewLogger(&buf)
-	require.NoError(t, err)
-	logger.InfoContext(trace.ContextWithSpanContext(context.Background(), spanContext), "hello")
-	assert.Contains(t, buf.String(), "msg=hello trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7")
-}
-
-func TestLoggerBadFormat(t *testing.T) {
-	t.Setenv("LOG_FORMAT", "xml")
-	_, err := tracing.NewLogger(&bytes.Buffer{})
-	var envErr *tracing.EnvError
-	require.ErrorAs(t, err, &envErr)
-	assert.Equal(t, "LOG_FORMAT", envErr.Name)
-}
-
-// TestExportErrorsDoNotFlood: while Jaeger is down, every batch fails;
-// the log gets one line, and a count of the rest at shutdown.
-func TestExportErrorsDoNotFlood(t *testing.T) {
-	setOTelEnv(t, nil)
-	var buf bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-
-	shutdown := setup(t, "svc")
-	for range 100 {
-		otel.Handle(errors.New("traces export: connection refused"))
-	}
-	require.NoError(t, shutdown(context.Background()))
-
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	require.Len(t, lines, 2, buf.String())
-	assert.Contains(t, lines[0], `"err":"traces export: connection refused","errors_suppressed":0`)
-	assert.Contains(t, lines[1], `"errors_suppressed":99`)
+	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(&buf, nil)))
+	logger.WithGroup("g").InfoContext(trace.ContextWithSpanContext(context.Background(), spanContext), "hello", "k", "v")
+	assert.Contains(t, buf.String(), "msg=hello g.k=v g.trace_id=4bf92f3577b34da6a3ce929d0e0e4736")
 }

@@ -9,92 +9,23 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
 )
 
 // Setup reads the process environment and sets otel's globals, so these
-// tests use t.Setenv and do not run in parallel.
-
-// setOTelEnv clears every OTEL_* variable for the test, then sets env.
-func setOTelEnv(t *testing.T, env map[string]string) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "OTEL_") {
-			t.Setenv(name, "")
-		}
-	}
-	for name, value := range env {
-		t.Setenv(name, value)
-	}
-}
-
-func TestBadSettings(t *testing.T) {
-	tests := []struct {
-		name     string
-		env      map[string]string
-		wantName string // the variable the error must name
-	}{
-		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER"},
-		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
-		{"unknown traces protocol", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
-		{"endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
-		{"endpoint not a URL", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:43 18"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
-		{"traces endpoint without host", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
-		{"jaeger endpoint wrong scheme", map[string]string{"OTEL_EXPORTER_JAEGER_ENDPOINT": "udp://jaeger:6831"}, "OTEL_EXPORTER_JAEGER_ENDPOINT"},
-		{"unknown sampler", map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"},
-		{"ratio above 1", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "OTEL_TRACES_SAMPLER_ARG"},
-		{"ratio not a number", map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "OTEL_TRACES_SAMPLER_ARG"},
-		{"ratio below 0", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "-0.1"}, "OTEL_TRACES_SAMPLER_ARG"},
-		{"unknown propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,w3c"}, "OTEL_PROPAGATORS"},
-		{"resource attribute without value", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES"},
-		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes please"}, "OTEL_SDK_DISABLED"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			setOTelEnv(t, tt.env)
-			shutdown, err := tracing.Setup(context.Background(), "svc")
-			require.Error(t, err)
-			assert.Nil(t, shutdown)
-			var envErr *tracing.EnvError
-			require.ErrorAs(t, err, &envErr)
-			assert.Equal(t, tt.wantName, envErr.Name)
-			assert.Contains(t, err.Error(), tt.wantName)
-			assert.Equal(t, 2, tracing.ExitCode(err))
-		})
-	}
-}
-
-func TestGoodSettingsAccepted(t *testing.T) {
-	tests := map[string]string{
-		"OTEL_TRACES_SAMPLER":           "parentbased_traceidratio",
-		"OTEL_TRACES_SAMPLER_ARG":       "0.25",
-		"OTEL_PROPAGATORS":              "tracecontext,baggage,b3",
-		"OTEL_RESOURCE_ATTRIBUTES":      "deployment.environment.name=demo",
-		"OTEL_EXPORTER_OTLP_ENDPOINT":   "https://collector.example:4318",
-		"OTEL_EXPORTER_JAEGER_ENDPOINT": "http://jaeger:14268/api/traces",
-		"OTEL_SDK_DISABLED":             "false",
-		"OTEL_TRACES_EXPORTER":          "none",
-	}
-	setOTelEnv(t, tests)
-	shutdown := setup(t, "svc")
-	require.NoError(t, shutdown(context.Background()))
-}
-
-// memoryExporter keeps its spans after Shutdown, so that a test can read
-// what the final flush delivered (tracetest.InMemoryExporter clears them).
-type memoryExporter struct{ *tracetest.InMemoryExporter }
-
-func (memoryExporter) Shutdown(context.Context) error { return nil }
+// tests use t.Setenv and do not run in parallel. The bad values that
+// Setup never sees, because the services refuse them first, are tested in
+// internal/settings.
 
 func setup(t *testing.T, service string, opts ...tracing.Option) func(context.Context) error {
 	t.Helper()
@@ -107,7 +38,7 @@ func setup(t *testing.T, service string, opts ...tracing.Option) func(context.Co
 // down, and returns what reached the exporter.
 func oneSpan(t *testing.T) tracetest.SpanStubs {
 	t.Helper()
-	exporter := memoryExporter{tracetest.NewInMemoryExporter()}
+	exporter := testkit.NewMemoryExporter()
 	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
 	_, span := otel.Tracer("test").Start(context.Background(), "work")
 	span.End()
@@ -127,7 +58,7 @@ func TestServiceName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setOTelEnv(t, tt.env)
+			testkit.SetOTelEnv(t, tt.env)
 			spans := oneSpan(t)
 			require.Len(t, spans, 1)
 			got, _ := spans[0].Resource.Set().Value(semconv.ServiceNameKey)
@@ -148,7 +79,7 @@ func TestSampler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.sampler+tt.arg, func(t *testing.T) {
-			setOTelEnv(t, nil)
+			testkit.SetOTelEnv(t, nil)
 			t.Setenv("OTEL_TRACES_SAMPLER", tt.sampler)
 			t.Setenv("OTEL_TRACES_SAMPLER_ARG", tt.arg)
 			assert.Len(t, oneSpan(t), tt.wantSpans)
@@ -157,9 +88,9 @@ func TestSampler(t *testing.T) {
 }
 
 func TestSDKDisabled(t *testing.T) {
-	setOTelEnv(t, nil)
+	testkit.SetOTelEnv(t, nil)
 	t.Setenv("OTEL_SDK_DISABLED", "true")
-	exporter := memoryExporter{tracetest.NewInMemoryExporter()}
+	exporter := testkit.NewMemoryExporter()
 	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
 	_, span := otel.Tracer("test").Start(context.Background(), "work")
 	assert.False(t, span.IsRecording())
@@ -169,7 +100,7 @@ func TestSDKDisabled(t *testing.T) {
 }
 
 func TestPropagators(t *testing.T) {
-	setOTelEnv(t, nil)
+	testkit.SetOTelEnv(t, nil)
 	require.NoError(t, setup(t, "svc")(context.Background()))
 	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
 
@@ -210,7 +141,7 @@ func TestExporterChoice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setOTelEnv(t, tt.env)
+			testkit.SetOTelEnv(t, tt.env)
 			shutdown := setup(t, "svc")
 			_, span := otel.Tracer("test").Start(context.Background(), "work")
 			span.End()
@@ -243,7 +174,7 @@ func TestExporterGRPC(t *testing.T) {
 		preface <- string(buf)
 	}()
 
-	setOTelEnv(t, nil)
+	testkit.SetOTelEnv(t, nil)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
 	shutdown := setup(t, "svc")
@@ -278,24 +209,3 @@ func TestConsoleExporter(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Contains(t, string(out), `"Name":"console-work"`)
 }
-
-func TestDefaultOTLPEndpoint(t *testing.T) {
-	tests := []struct{ protocol, want string }{
-		{"", "http://localhost:4318"},
-		{"http/protobuf", "http://localhost:4318"},
-		{"grpc", "http://localhost:4317"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.protocol, func(t *testing.T) {
-			setOTelEnv(t, nil)
-			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", tt.protocol)
-			shutdown := setup(t, "svc")
-			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			_ = shutdown(ctx)
-		})
-	}
-}
-
-var _ sdktrace.SpanExporter = memoryExporter{}

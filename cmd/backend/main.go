@@ -1,10 +1,10 @@
 // Command backend runs the backend service; see package backend, and
-// server.Main for the signals, the exit codes and -healthcheck.
+// internal/server for the signals, the exit codes and -healthcheck.
 package main
 
 import (
 	"example.com/tracingdemo/backend"
-	"example.com/tracingdemo/server"
+	"example.com/tracingdemo/internal/server"
 )
 
-func main() { server.Main("backend", backend.DefaultAddr, backend.Run) }
+func main() { server.Main(backend.Service) }

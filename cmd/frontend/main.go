@@ -1,10 +1,10 @@
 // Command frontend runs the frontend service; see package frontend, and
-// server.Main for the signals, the exit codes and -healthcheck.
+// internal/server for the signals, the exit codes and -healthcheck.
 package main
 
 import (
 	"example.com/tracingdemo/frontend"
-	"example.com/tracingdemo/server"
+	"example.com/tracingdemo/internal/server"
 )
 
-func main() { server.Main("frontend", frontend.DefaultAddr, frontend.Run) }
+func main() { server.Main(frontend.Service) }

@@ -3,10 +3,15 @@ package testkit
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // Get requests url with headers given as name, value pairs, and returns the
@@ -57,3 +62,34 @@ func (b *SyncBuffer) Reset() {
 	defer b.mu.Unlock()
 	b.buf.Reset()
 }
+
+// SetOTelEnv clears every OTEL_* variable for the test, then sets env; the
+// test's cleanup restores them all.
+func SetOTelEnv(t testing.TB, env map[string]string) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "OTEL_") {
+			t.Setenv(name, "")
+		}
+	}
+	// The services set these two where unset (settings.SetOTelDefaults):
+	// register them, so that the cleanup unsets them again.
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"} {
+		t.Setenv(name, "")
+	}
+	for name, value := range env {
+		t.Setenv(name, value)
+	}
+}
+
+// MemoryExporter keeps its spans after Shutdown, so that a test can read
+// what the final flush delivered (tracetest.InMemoryExporter clears them).
+type MemoryExporter struct{ *tracetest.InMemoryExporter }
+
+// NewMemoryExporter returns an empty MemoryExporter.
+func NewMemoryExporter() MemoryExporter {
+	return MemoryExporter{tracetest.NewInMemoryExporter()}
+}
+
+// Shutdown keeps the spans.
+func (MemoryExporter) Shutdown(context.Context) error { return nil }

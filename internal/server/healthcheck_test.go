@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"example.com/tracingdemo/server"
+	"example.com/tracingdemo/internal/server"
 )
 
 func TestHealthCheck(t *testing.T) {

@@ -1,4 +1,4 @@
-package tracing_test
+package spancount_test
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"example.com/tracingdemo/internal/spancount"
+	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -52,24 +53,25 @@ func TestSpansAtStop(t *testing.T) {
 		{name: "export fails", fail: true, wantFailed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			setOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
+			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
 			var buf bytes.Buffer
-			defer slog.SetDefault(slog.Default())
-			slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
-
+			var counts spancount.Counts
 			exporter := &stuckExporter{release: make(chan struct{}), fail: tc.fail}
-			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+			shutdown, err := tracing.Setup(context.Background(), "svc",
+				append(counts.Options(), tracing.WithExporter(exporter))...)
+			require.NoError(t, err)
 			for range 20 {
 				_, span := otel.Tracer("test").Start(context.Background(), "work")
 				span.End()
 			}
 			close(exporter.release)
 			require.NoError(t, shutdown(context.Background()))
+			counts.Log(slog.New(slog.NewTextHandler(&buf, nil)))
 
 			_, line, found := strings.Cut(buf.String(), `msg="spans at stop" `)
 			require.True(t, found, buf.String())
 			var ended, exported, failed, dropped int
-			_, err := fmt.Sscanf(line, "ended=%d exported=%d failed=%d dropped=%d", &ended, &exported, &failed, &dropped)
+			_, err = fmt.Sscanf(line, "ended=%d exported=%d failed=%d dropped=%d", &ended, &exported, &failed, &dropped)
 			require.NoError(t, err, line)
 			assert.Equal(t, 20, ended, line)
 			assert.Equal(t, ended, exported+failed+dropped, line)
@@ -86,42 +88,11 @@ func TestSpansAtStop(t *testing.T) {
 	}
 }
 
-// batchSizes records the size of each batch it is given.
-type batchSizes struct {
-	mu    sync.Mutex
-	sizes []int
-}
-
-func (b *batchSizes) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.sizes = append(b.sizes, len(spans))
-	return nil
-}
-
-func (*batchSizes) Shutdown(context.Context) error { return nil }
-
-// TestBatchSize: batches of 128 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE
-// says otherwise (see defaultBatchSize).
-func TestBatchSize(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		want []int
-	}{
-		{env: "", want: []int{128, 128, 44}},
-		{env: "100", want: []int{100, 100, 100}},
-	} {
-		t.Run("OTEL_BSP_MAX_EXPORT_BATCH_SIZE="+tc.env, func(t *testing.T) {
-			// A long schedule delay: only a full batch or the stop sends.
-			setOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
-			exporter := &batchSizes{}
-			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
-			for range 300 {
-				_, span := otel.Tracer("test").Start(context.Background(), "work")
-				span.End()
-			}
-			require.NoError(t, shutdown(context.Background()))
-			assert.Equal(t, tc.want, exporter.sizes)
-		})
-	}
+// TestSilentWithoutSpans: a service that stopped before any span ended (a
+// bad setting) logs nothing about spans: its one line names the problem.
+func TestSilentWithoutSpans(t *testing.T) {
+	var buf bytes.Buffer
+	var counts spancount.Counts
+	counts.Log(slog.New(slog.NewTextHandler(&buf, nil)))
+	assert.Empty(t, buf.String())
 }

@@ -1,0 +1,97 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The errors of the frontend's handler, each answered with its own status
+// by statusOf.
+var (
+	errBadRequest     = errors.New("bad request")       // 400: the caller's mistake
+	errBackendFailed  = errors.New("backend failed")    // 502: the backend erred or is unreachable
+	errBackendTimeout = errors.New("backend timed out") // 504: the backend did not answer in time
+)
+
+// statusOf maps the handler's errors to HTTP status codes, in one place.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, errBackendTimeout):
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusBadGateway
+	}
+}
+
+// backendError tells a backend that did not answer in time from one that
+// could not be reached.
+func (h *handler) backendError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: no answer within %s (BACKEND_TIMEOUT)", errBackendTimeout, h.cfg.BackendTimeout)
+	}
+	return fmt.Errorf("%w: %v", errBackendFailed, err)
+}
+
+// answer is what the frontend tells the user, as text or as JSON.
+type answer struct {
+	Message       string  `json:"message,omitempty"`
+	Error         string  `json:"error,omitempty"`
+	BackendMillis float64 `json:"backend_ms,omitempty"`
+	TraceID       string  `json:"trace_id,omitempty"`
+	TraceURL      string  `json:"trace_url,omitempty"`
+
+	took time.Duration // how long the backend call took
+}
+
+// respondError answers err with its status, and logs it with the trace ID.
+func (h *handler) respondError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	level := slog.LevelError
+	if status < 500 {
+		level = slog.LevelWarn
+	}
+	h.logger.Log(r.Context(), level, "request failed", "status", status, "err", err)
+	h.respond(w, r, status, answer{Error: err.Error()})
+}
+
+// respond writes a as JSON when the request accepts it, else as text lines
+// for curl. Both carry the link to the trace in the Jaeger UI.
+func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a answer) {
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		a.TraceID = sc.TraceID().String()
+		a.TraceURL = strings.TrimSuffix(h.cfg.JaegerUIURL, "/") + "/trace/" + a.TraceID
+	}
+	a.BackendMillis = float64(a.took.Microseconds()) / 1000
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(a)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if a.Error != "" {
+		fmt.Fprintln(w, a.Error)
+	} else {
+		fmt.Fprintf(w, "%s (backend call took %s)\n", a.Message, a.took.Round(10*time.Microsecond))
+	}
+	if a.TraceURL != "" {
+		fmt.Fprintln(w, "trace:", a.TraceURL)
+	}
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return line
+}

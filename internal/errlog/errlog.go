@@ -1,0 +1,54 @@
+// Package errlog logs OpenTelemetry's own errors, mostly exports that
+// failed because Jaeger is unreachable, at a bounded rate: while Jaeger is
+// down every batch fails, and a line per batch would bury the service's own
+// log lines.
+package errlog
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+)
+
+// interval is the most often a Handler writes a line.
+const interval = 10 * time.Second
+
+// Handler is an otel.ErrorHandler that logs through slog.Default at most one
+// line per interval, and counts the errors it held back.
+type Handler struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// Install makes a new Handler OpenTelemetry's error handler, and returns it.
+func Install() *Handler {
+	h := &Handler{}
+	otel.SetErrorHandler(h)
+	return h
+}
+
+// Handle implements otel.ErrorHandler.
+func (h *Handler) Handle(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now := time.Now(); now.Sub(h.last) >= interval {
+		slog.Error("opentelemetry error", "err", err, "errors_suppressed", h.suppressed)
+		h.last, h.suppressed = now, 0
+		return
+	}
+	h.suppressed++
+}
+
+// Summarize logs the count of errors held back since the last line, if any.
+// The services call it at their stop.
+func (h *Handler) Summarize() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.suppressed > 0 {
+		slog.Error("opentelemetry errors held back", "errors_suppressed", h.suppressed)
+		h.suppressed = 0
+	}
+}

@@ -1,0 +1,39 @@
+package errlog_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+
+	"example.com/tracingdemo/internal/errlog"
+)
+
+// TestExportErrorsDoNotFlood: while Jaeger is down, every batch fails;
+// the log gets one line, and a count of the rest at the stop.
+func TestExportErrorsDoNotFlood(t *testing.T) {
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+
+	h := errlog.Install()
+	for range 100 {
+		otel.Handle(errors.New("traces export: connection refused"))
+	}
+	h.Summarize()
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2, buf.String())
+	assert.Contains(t, lines[0], `"err":"traces export: connection refused","errors_suppressed":0`)
+	assert.Contains(t, lines[1], `"errors_suppressed":99`)
+
+	// Nothing held back since: no line.
+	buf.Reset()
+	h.Summarize()
+	assert.Empty(t, buf.String())
+}

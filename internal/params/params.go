@@ -1,0 +1,56 @@
+// Package params reads and writes the two query parameters that a user can
+// give the frontend and that the frontend passes on to the backend: delay
+// and fail. Both services read them with Parse, so both accept and refuse
+// the same values.
+package params
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// MaxDelay is the longest delay a user can ask for. Every timeout of the
+// services follows from it (see internal/server).
+const MaxDelay = 10 * time.Second
+
+// Params are what a request asks of the backend.
+type Params struct {
+	Delay time.Duration // delay=200ms: the backend waits that long
+	Fail  bool          // fail=true: the backend answers 500
+}
+
+// Parse reads delay (a Go duration from 0s to MaxDelay) and fail (a boolean)
+// from q. An error names the parameter and what it allows.
+func Parse(q url.Values) (Params, error) {
+	var p Params
+	if v := q.Get("delay"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxDelay {
+			return p, fmt.Errorf("delay=%q: want a Go duration from 0s to %s, e.g. delay=200ms", v, MaxDelay)
+		}
+		p.Delay = d
+	}
+	if v := q.Get("fail"); v != "" {
+		fail, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, fmt.Errorf("fail=%q: want true or false", v)
+		}
+		p.Fail = fail
+	}
+	return p, nil
+}
+
+// Query is p as a query string that Parse reads back, e.g.
+// "delay=200ms&fail=true"; empty when p asks for nothing.
+func (p Params) Query() string {
+	q := url.Values{}
+	if p.Delay > 0 {
+		q.Set("delay", p.Delay.String())
+	}
+	if p.Fail {
+		q.Set("fail", "true")
+	}
+	return q.Encode()
+}

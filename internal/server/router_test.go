@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gorilla/mux"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"example.com/tracingdemo/internal/server"
+	"example.com/tracingdemo/tracing"
+)
+
+// TestHarden: what Harden adds beside the lesson, on a router with one
+// route, GET /hello. Each request gets the status, the span and the log
+// line that the table says.
+func TestHarden(t *testing.T) {
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantSpan     string // "": no span
+		wantLog      string // "": no log line
+	}{
+		{"GET", "/hello", 200, "GET /hello", `"route":"/hello","status":200`},
+		{"GET", "/nowhere", 404, "GET NotFound", `"route":"NotFound","status":404`},
+		{"GET", "/hello/..", 404, "GET NotFound", `"route":"NotFound","status":404`},
+		{"POST", "/hello", 405, "POST MethodNotAllowed", `"route":"MethodNotAllowed","status":405`},
+		{"GET", "/healthz", 200, "", ""},
+		{"POST", "/healthz", 405, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			spans := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+			defer tp.Shutdown(context.Background())
+			var logs bytes.Buffer
+			logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(&logs, nil)))
+			propagator := autoprop.NewTextMapPropagator()
+
+			r := mux.NewRouter()
+			r.Use(tracing.Middleware(tp, propagator))
+			r.HandleFunc("/hello", func(http.ResponseWriter, *http.Request) {}).Methods(http.MethodGet)
+			h := server.Harden(r, tp, propagator, logger)
+
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			assert.Equal(t, tt.wantStatus, w.Code)
+			if tt.wantSpan == "" {
+				assert.Empty(t, spans.Ended())
+				assert.Empty(t, logs.String())
+				assert.Empty(t, w.Header().Get("traceresponse"))
+				return
+			}
+			require.Len(t, spans.Ended(), 1)
+			span := spans.Ended()[0]
+			assert.Equal(t, tt.wantSpan, span.Name())
+			assert.Contains(t, logs.String(), tt.wantLog)
+			assert.Contains(t, logs.String(), `"trace_id":"`+span.SpanContext().TraceID().String())
+			assert.Contains(t, w.Header().Get("traceresponse"), span.SpanContext().TraceID().String())
+		})
+	}
+}

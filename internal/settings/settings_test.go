@@ -1,0 +1,174 @@
+package settings_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/internal/settings"
+	"example.com/tracingdemo/internal/testkit"
+	"example.com/tracingdemo/tracing"
+)
+
+// These tests read and write the process environment: they use t.Setenv
+// and do not run in parallel.
+
+func TestBadSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantName string // the variable the error must name
+	}{
+		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER"},
+		{"unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
+		{"unknown traces protocol", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
+		{"endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"endpoint not a URL", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:43 18"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"traces endpoint without host", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+		{"jaeger endpoint wrong scheme", map[string]string{"OTEL_EXPORTER_JAEGER_ENDPOINT": "udp://jaeger:6831"}, "OTEL_EXPORTER_JAEGER_ENDPOINT"},
+		{"unknown sampler", map[string]string{"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER"},
+		{"ratio above 1", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"ratio not a number", map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"ratio below 0", map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "-0.1"}, "OTEL_TRACES_SAMPLER_ARG"},
+		{"unknown propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,w3c"}, "OTEL_PROPAGATORS"},
+		{"resource attribute without value", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES"},
+		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes please"}, "OTEL_SDK_DISABLED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.SetOTelEnv(t, tt.env)
+			err := settings.CheckOTel(context.Background())
+			require.Error(t, err)
+			var envErr *settings.EnvError
+			require.ErrorAs(t, err, &envErr)
+			assert.Equal(t, tt.wantName, envErr.Name)
+			assert.Contains(t, err.Error(), tt.wantName)
+			assert.Equal(t, 2, settings.ExitCode(err))
+		})
+	}
+}
+
+// TestGoodSettingsAccepted: values the check lets through are ones that
+// tracing.Setup takes.
+func TestGoodSettingsAccepted(t *testing.T) {
+	testkit.SetOTelEnv(t, map[string]string{
+		"OTEL_TRACES_SAMPLER":           "parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG":       "0.25",
+		"OTEL_PROPAGATORS":              "tracecontext,baggage,b3",
+		"OTEL_RESOURCE_ATTRIBUTES":      "deployment.environment.name=demo",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":   "https://collector.example:4318",
+		"OTEL_EXPORTER_JAEGER_ENDPOINT": "http://jaeger:14268/api/traces",
+		"OTEL_SDK_DISABLED":             "false",
+		"OTEL_TRACES_EXPORTER":          "none",
+	})
+	require.NoError(t, settings.CheckOTel(context.Background()))
+	shutdown, err := tracing.Setup(context.Background(), "svc")
+	require.NoError(t, err)
+	require.NoError(t, shutdown(context.Background()))
+}
+
+func TestExitCode(t *testing.T) {
+	assert.Equal(t, 2, settings.ExitCode(&settings.EnvError{Name: "ADDR"}))
+	assert.Equal(t, 1, settings.ExitCode(os.ErrClosed))
+}
+
+func TestDefaultOTLPEndpoint(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no protocol", nil, "http://localhost:4318"},
+		{"http/protobuf", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "http://localhost:4318"},
+		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http://localhost:4317"},
+		{"grpc for traces", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "http://localhost:4317"},
+		{"an endpoint is kept", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318"}, "http://jaeger:4318"},
+		{"a traces endpoint is enough", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.SetOTelEnv(t, tt.env)
+			settings.SetOTelDefaults()
+			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+		})
+	}
+}
+
+// batchSizes records the size of each batch it is given.
+type batchSizes struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchSizes) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, len(spans))
+	return nil
+}
+
+func (*batchSizes) Shutdown(context.Context) error { return nil }
+
+// TestBatchSize: batches of 128 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+// says otherwise (see SetOTelDefaults).
+func TestBatchSize(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want []int
+	}{
+		{env: "", want: []int{128, 128, 44}},
+		{env: "100", want: []int{100, 100, 100}},
+	} {
+		t.Run("OTEL_BSP_MAX_EXPORT_BATCH_SIZE="+tc.env, func(t *testing.T) {
+			// A long schedule delay: only a full batch or the stop sends.
+			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
+			settings.SetOTelDefaults()
+			exporter := &batchSizes{}
+			shutdown, err := tracing.Setup(context.Background(), "svc", tracing.WithExporter(exporter))
+			require.NoError(t, err)
+			for range 300 {
+				_, span := otel.Tracer("test").Start(context.Background(), "work")
+				span.End()
+			}
+			require.NoError(t, shutdown(context.Background()))
+			assert.Equal(t, tc.want, exporter.sizes)
+		})
+	}
+}
+
+func TestLoggerFormats(t *testing.T) {
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+	}))
+	for _, tt := range []struct{ format, want string }{
+		{"", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
+		{"json", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
+		{"text", "msg=hello trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"},
+	} {
+		t.Run("LOG_FORMAT="+tt.format, func(t *testing.T) {
+			t.Setenv("LOG_FORMAT", tt.format)
+			var buf bytes.Buffer
+			logger, err := settings.NewLogger(&buf)
+			require.NoError(t, err)
+			logger.InfoContext(ctx, "hello")
+			assert.Contains(t, buf.String(), tt.want)
+		})
+	}
+}
+
+func TestLoggerBadFormat(t *testing.T) {
+	t.Setenv("LOG_FORMAT", "xml")
+	_, err := settings.NewLogger(&bytes.Buffer{})
+	var envErr *settings.EnvError
+	require.ErrorAs(t, err, &envErr)
+	assert.Equal(t, "LOG_FORMAT", envErr.Name)
+}
