@@ -37,7 +37,6 @@ func fromEnv(tp trace.TracerProvider, propagator propagation.TextMapPropagator, 
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("frontend calls the backend", "backend", cfg.BackendURL.String())
 	return New(cfg, tp, propagator, logger), nil
 }
 
