@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger test lint unit e2e reliability compose-test fuzz vulncheck bench clean
+.PHONY: help build run jaeger run-jaeger chromium test lint unit e2e reliability compose-test screenshots fuzz vulncheck bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,32 +24,52 @@ run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 # Static (CGO_ENABLED=0), as Jaeger's own release builds are, so that it also
 # runs in the Docker stand-in image. The first build takes about 4 minutes;
 # later ones use Go's build cache.
-jaeger: bin/jaeger ## build Jaeger v2 from source into bin/jaeger
+#
+# Its web UI is not part of Jaeger's Go module: bin/jaeger-ui holds the real
+# one, jaeger-ui v1.68.0 (scripts/jaeger-ui.sh), which Jaeger serves from
+# there when told to (jaeger_query.ui.assets_path).
+jaeger: bin/jaeger bin/jaeger-ui/index.html ## build Jaeger v2 from source into bin/jaeger, and its UI into bin/jaeger-ui
 bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 	cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-ui.sh
+	scripts/jaeger-ui.sh bin/jaeger-ui
 
-run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, query API on 16686
-	bin/jaeger
+JAEGER_UI_FLAG = --set=extensions.jaeger_query.ui.assets_path=$(CURDIR)/bin/jaeger-ui
+run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686
+	bin/jaeger $(JAEGER_UI_FLAG)
+
+# Headless Chromium from Debian, for the browser tests and the screenshots.
+# Where it cannot be installed, those tests skip and say so.
+chromium:
+	@scripts/install-chromium.sh
 
 test: lint unit e2e compose-test ## everything CI runs: lint, unit, end-to-end and compose tests
+
+# e2e/ is a module of its own (its go.mod says why): it is vetted and
+# tested from inside it.
+E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./e2e/
-	$(GO) vet -tags compose ./e2e/
-	$(GO) vet -tags bench ./e2e/
+	cd e2e && $(GO) vet -tags e2e . && $(GO) vet -tags compose . && $(GO) vet -tags bench .
 
 unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
-e2e: jaeger ## the real binaries against a real Jaeger, on loopback
-	$(GO) test -tags e2e -count=1 -v ./e2e/ -jaeger=$(CURDIR)/bin/jaeger
+e2e: jaeger chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
+	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
 
 # The faults of e2e/reliability_test.go and their neighbours, one line of
 # figures each. They run in `make e2e` too.
 reliability: jaeger ## the fault tests, with their figures
-	@bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings" ./e2e/ -jaeger=$(CURDIR)/bin/jaeger | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
+	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
+
+# The pictures in the README, made by the browser test's machinery: the real
+# binaries, the real Jaeger and its real UI, in headless Chromium. Run it
+# again when the UI or the spans change.
+screenshots: jaeger chromium ## write the README's pictures of the Jaeger UI into docs/images
+	cd e2e && $(GO) test -tags e2e -count=1 -v -run '^TestScreenshots$$' . $(E2E_FLAGS) -screenshots=$(CURDIR)/docs/images
 
 # The fuzzer sends arbitrary query strings and trace headers through the
 # frontend and backend handlers (frontend/fuzz_test.go). What it finds
@@ -69,7 +89,7 @@ fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
 BENCHFLAGS ?=
 bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per exporter
 	$(GO) test -run '^$$' -bench . -benchmem ./frontend/
-	@bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m ./e2e/ -jaeger=$(CURDIR)/bin/jaeger $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
+	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
 # govulncheck reports the known vulnerabilities that the code can actually
 # reach, from the Go vulnerability database. It needs that database:
@@ -96,9 +116,9 @@ compose-test: ## docker compose up, for real, and the trace it makes
 		$(MAKE) --no-print-directory compose-test-run COMPOSE_PLUGIN=bin/docker-config/cli-plugins/docker-compose; \
 	fi
 
-compose-test-run: jaeger $(COMPOSE_PLUGIN)
+compose-test-run: jaeger chromium $(COMPOSE_PLUGIN)
 	scripts/docker-stand-ins.sh
-	$(if $(COMPOSE_PLUGIN),DOCKER_CONFIG=$(CURDIR)/bin/docker-config) $(GO) test -tags compose -count=1 -v -timeout 30m ./e2e/
+	cd e2e && $(if $(COMPOSE_PLUGIN),DOCKER_CONFIG=$(CURDIR)/bin/docker-config) $(GO) test -tags compose -count=1 -v -timeout 30m . $(E2E_FLAGS)
 
 # Compose v5.0.2, the version tested here against Debian 12's Docker Engine
 # 20.10 (API 1.41). (The newest, v5.7.0, asks for Go 1.26.10 in its go.mod.)

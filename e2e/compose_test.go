@@ -99,6 +99,19 @@ func TestCompose(t *testing.T) {
 		}
 	})
 
+	t.Run("the trace in the Jaeger UI", func(t *testing.T) {
+		b := newBrowser(t)
+		_, body, traceID := getTraced(t, frontendURL+"/?user=carol")
+		_, failBody, failID := getTraced(t, frontendURL+"/?fail=true")
+		jaeger.trace(traceID, 5) // the time for every span to reach Jaeger
+		jaeger.trace(failID, 5)
+		// The links name localhost:16686, which compose publishes: the
+		// browser opens them on the host, as a user's would.
+		b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
+		b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))
+		b.checkSearch(jaegerURL, traceID, failID)
+	})
+
 	t.Run("backend stopped", func(t *testing.T) {
 		c.must("stop", "backend")
 		status, body, traceID := getTraced(t, frontendURL+"/")

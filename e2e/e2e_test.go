@@ -245,3 +245,23 @@ func TestBadSettingsStopAtStart(t *testing.T) {
 		fmt.Printf("reliability: bad settings: %d of %d stop the frontend at start with exit code 2 and one line naming the variable\n", len(tests), len(tests))
 	}
 }
+
+// TestJaegerUI is a user's last step, in a real browser: the link the
+// frontend printed opens the trace in the Jaeger UI, with the five spans in
+// their tree and both services; a fail=true trace shows the error icon on
+// each span; and the search page lists both services and finds frontend's
+// traces.
+func TestJaegerUI(t *testing.T) {
+	b := newBrowser(t)
+	p := startPair(t, 0, exporterEnv("otlp-http")...)
+	_, body, traceID := p.get(t, "/?user=alice")
+	_, failBody, failID := p.get(t, "/?fail=true")
+	// The page shows what Jaeger has when it loads: give Jaeger the time
+	// to receive every span (the page then judges what it got).
+	jg.trace(traceID, 5)
+	jg.trace(failID, 5)
+
+	b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
+	b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))
+	b.checkSearch(jg.url(jg.queryPort, ""), traceID, failID)
+}

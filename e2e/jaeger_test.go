@@ -39,6 +39,10 @@ func startJaeger(bin string) (*jaeger, error) {
 	if err != nil {
 		return nil, err
 	}
+	ui, err := filepath.Abs(*jaegerUI)
+	if err != nil {
+		return nil, err
+	}
 	env := []string{
 		"E2E_QUERY_PORT=" + strconv.Itoa(j.queryPort),
 		"E2E_QUERY_GRPC_PORT=" + strconv.Itoa(freePort()),
@@ -46,6 +50,7 @@ func startJaeger(bin string) (*jaeger, error) {
 		"E2E_OTLP_HTTP_PORT=" + strconv.Itoa(j.otlpHTTPPort),
 		"E2E_OTLP_GRPC_PORT=" + strconv.Itoa(j.otlpGRPCPort),
 		"E2E_THRIFT_HTTP_PORT=" + strconv.Itoa(j.thriftPort),
+		"E2E_UI_ASSETS=" + ui,
 	}
 	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
 	j.bin, j.env, j.args = bin, env, []string{"--config", config}

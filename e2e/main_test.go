@@ -14,8 +14,6 @@ import (
 // The end-to-end tests (tag e2e) and the overhead benchmark (tag bench)
 // start the same way: build the two services, start one Jaeger.
 
-var jaegerBin = flag.String("jaeger", "../bin/jaeger", "the Jaeger v2 binary, built by `make jaeger`")
-
 var (
 	binDir string  // where TestMain built frontend and backend
 	jg     *jaeger // the one Jaeger every test exports to

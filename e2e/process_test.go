@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,12 @@ import (
 	"time"
 
 	"example.com/tracingdemo/internal/testkit"
+)
+
+// What `make jaeger` built, passed by the Makefile to every test binary here.
+var (
+	jaegerBin = flag.String("jaeger", "../bin/jaeger", "the Jaeger v2 binary, built by `make jaeger`")
+	jaegerUI  = flag.String("jaeger-ui", "../bin/jaeger-ui", "the Jaeger UI's files, written by `make jaeger`")
 )
 
 // process is one program the tests started: a service or Jaeger.

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Makes local stand-ins for the three images that Dockerfile and
 # docker-compose.yml name, for a machine whose Docker cannot pull from a
-# registry (this project's CI machines). Each stand-in is made only when no
-# image of that name exists: where the real images were pulled, this script
-# changes nothing. The project's files always name the real images.
+# registry (this project's CI machines). The project's files always name the
+# real images.
 #
 #   golang:1.26                                 this machine's Go toolchain on busybox
 #   gcr.io/distroless/static-debian12:nonroot   CA certificates and /etc/passwd; no shell
 #   jaegertracing/jaeger:2.13.0                 bin/jaeger (make jaeger) on busybox, as
-#                                               the real image runs Jaeger on Alpine
+#                                               the real image runs Jaeger on Alpine, and
+#                                               serving the real UI from bin/jaeger-ui, as
+#                                               the real image serves the UI it bundles
+#
+# A stand-in is made when no image of that name exists, and made again when
+# it is a stand-in made from other inputs (an older bin/jaeger, say): each
+# carries the label tracingdemo.stand-in with a hash of what it was made
+# from. (Older stand-ins have no label; they are known by what `docker
+# import` leaves: no registry digest and the comment "Imported from -".)
+# Any other image, such as a real image that was pulled, is never touched.
 #
 # Usage: scripts/docker-stand-ins.sh   (from make compose-test)
 set -euo pipefail
@@ -21,7 +29,24 @@ JAEGER_IMAGE=jaegertracing/jaeger:2.13.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# up_to_date NAME INPUTS...: an image NAME exists and is either not a
+# stand-in or a stand-in made from these very inputs (files, or words).
+# Otherwise it says why the stand-in is made, and sets $stamp for it.
+up_to_date() {
+	local name=$1 label
+	shift
+	stamp=$({ cat "$0"; for input in "$@"; do if [ -f "$input" ]; then cat "$input"; else echo "$input"; fi; done; } | sha256sum | cut -c1-16)
+	if ! label=$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}|{{len .RepoDigests}}|{{.Comment}}' "$name" 2>/dev/null); then
+		return 1
+	fi
+	case $label in
+	"$stamp|"*) return 0 ;;                   # a stand-in made from these inputs
+	"<no value>|0|Imported from -" | "|0|Imported from -") ;; # an older stand-in
+	"<no value>|"* | "|"*) return 0 ;;        # not a stand-in
+	esac
+	echo "stand-ins: $name was made from other inputs: making it again"
+	return 1
+}
 
 # A root filesystem with busybox's sh, wget and the other applets, CA
 # certificates and a root user: the base of two of the stand-ins.
@@ -47,11 +72,11 @@ busybox_rootfs() {
 import_rootfs() {
 	local name=$1 root=$2
 	shift 2
-	tar --numeric-owner -C "$root" -c . | docker import "$@" - "$name" >/dev/null
+	tar --numeric-owner -C "$root" -c . | docker import --change "LABEL tracingdemo.stand-in=$stamp" "$@" - "$name" >/dev/null
 	echo "stand-ins: made $name ($(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=si)B)"
 }
 
-if ! have_image "$GOLANG_IMAGE"; then
+if ! up_to_date "$GOLANG_IMAGE" "$(go version)"; then
 	root=$work/golang
 	busybox_rootfs "$root"
 	mkdir -p "$root/usr/local" "$root/go"
@@ -63,7 +88,7 @@ if ! have_image "$GOLANG_IMAGE"; then
 		--change 'WORKDIR /go'
 fi
 
-if ! have_image "$DISTROLESS_IMAGE"; then
+if ! up_to_date "$DISTROLESS_IMAGE" /etc/ssl/certs/ca-certificates.crt; then
 	root=$work/distroless
 	mkdir -p "$root/etc/ssl/certs" "$root/tmp" "$root/home/nonroot"
 	chmod 1777 "$root/tmp"
@@ -76,19 +101,21 @@ if ! have_image "$DISTROLESS_IMAGE"; then
 		--change 'WORKDIR /home/nonroot'
 fi
 
-if ! have_image "$JAEGER_IMAGE"; then
-	if [ ! -x bin/jaeger ]; then
-		echo "stand-ins: bin/jaeger is missing: run make jaeger first" >&2
-		exit 1
-	fi
+if [ ! -x bin/jaeger ] || [ ! -f bin/jaeger-ui/index.html ]; then
+	echo "stand-ins: bin/jaeger or bin/jaeger-ui is missing: run make jaeger first" >&2
+	exit 1
+fi
+if ! up_to_date "$JAEGER_IMAGE" bin/jaeger $(find bin/jaeger-ui -type f | sort); then
 	root=$work/jaeger
 	busybox_rootfs "$root"
 	mkdir -p "$root/cmd/jaeger"
 	cp bin/jaeger "$root/cmd/jaeger/jaeger-linux"
-	# As the real image: listen on every address, run as uid 10001.
+	cp -r bin/jaeger-ui "$root/jaeger-ui"
+	# As the real image: listen on every address, run as uid 10001. The
+	# flag makes Jaeger serve the UI's files from /jaeger-ui.
 	import_rootfs "$JAEGER_IMAGE" "$root" \
 		--change 'ENV JAEGER_LISTEN_HOST=0.0.0.0' \
 		--change 'VOLUME ["/tmp"]' \
 		--change 'USER 10001' \
-		--change 'ENTRYPOINT ["/cmd/jaeger/jaeger-linux"]'
+		--change 'ENTRYPOINT ["/cmd/jaeger/jaeger-linux", "--set=extensions.jaeger_query.ui.assets_path=/jaeger-ui"]'
 fi

@@ -1,6 +1,8 @@
 // This module exists only to build Jaeger v2 (the all-in-one binary) from the
-// Go module proxy for the end-to-end tests. It is kept apart from the main
-// module so Jaeger's hundreds of dependencies never enter the demo's go.mod.
+// Go module proxy for the end-to-end tests, and to pin the module that holds
+// the Jaeger UI's files (scripts/jaeger-ui.sh). It is kept apart from the
+// main module so Jaeger's hundreds of dependencies never enter the demo's
+// go.mod.
 module example.com/tracingdemo/tools/jaeger
 
 go 1.26
@@ -9,7 +11,10 @@ go 1.26
 // the main module, so every module that builds Jaeger must repeat it.
 replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
 
-tool github.com/jaegertracing/jaeger/cmd/jaeger
+tool (
+	github.com/jaegertracing/jaeger/cmd/jaeger
+	github.com/tonistiigi/jaeger-ui-rest/cmd/jaeger-ui-rest
+)
 
 require (
 	cloud.google.com/go/auth v0.16.5 // indirect
@@ -196,6 +201,7 @@ require (
 	github.com/tg123/go-htpasswd v1.2.4 // indirect
 	github.com/tklauser/go-sysconf v0.3.15 // indirect
 	github.com/tklauser/numcpus v0.10.0 // indirect
+	github.com/tonistiigi/jaeger-ui-rest v0.0.0-20250408171107-3dd17559e117 // indirect
 	github.com/twmb/franz-go v1.20.4 // indirect
 	github.com/twmb/franz-go/pkg/kadm v1.17.1 // indirect
 	github.com/twmb/franz-go/pkg/kmsg v1.12.0 // indirect

@@ -1,0 +1,73 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+var screenshotDir = flag.String("screenshots", "", "write the README's pictures of the Jaeger UI into this folder (make screenshots)")
+
+// TestScreenshots makes the README's pictures with the browser test's
+// machinery: the real binaries, the real Jaeger and its UI, in Chromium.
+// It runs only when asked, with -screenshots (make screenshots), and checks
+// each page as the browser test does before it takes its picture.
+func TestScreenshots(t *testing.T) {
+	if *screenshotDir == "" {
+		t.Skip("pictures are made by make screenshots (-screenshots=DIR)")
+	}
+	b := newBrowser(t)
+	p := startPair(t, 0, exporterEnv("otlp-http")...)
+	_, body, traceID := p.get(t, "/?user=alice")
+	_, failBody, failID := p.get(t, "/?fail=true")
+	for _, id := range []string{traceID, failID} {
+		if _, _, err := jg.trace(id, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	save := func(name, below string) {
+		t.Helper()
+		png, err := b.screenshot(below)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		path := filepath.Join(*screenshotDir, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s: %d kB", path, len(png)/1000)
+	}
+	if err := os.MkdirAll(*screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// The five-span trace, as its link opens it.
+	b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
+	save("trace.png", ".span-row")
+
+	// The span "backend call", opened, with its tags and its events (which
+	// Jaeger calls logs).
+	if err := chromedp.Do(b.ctx,
+		chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('.span-row .span-name')].find(a => a.innerText.includes('backend call'))`)),
+		chromedp.Click(chromedp.CSS(`.detail-row .AccordianKeyValues--header`)),
+		chromedp.Click(chromedp.CSS(`.detail-row .AccordianLogs--header`)),
+	); err != nil {
+		t.Fatalf("opening the span backend call: %v", err)
+	}
+	b.waitFor(`document.querySelector('.detail-row').innerText.includes('backend responded')`, "the span's events")
+	save("span-details.png", ".span-row")
+
+	// The fail=true trace: every span marked as an error.
+	b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))
+	save("error-trace.png", ".span-row")
+
+	// The search page, with frontend's traces.
+	b.checkSearch(jg.url(jg.queryPort, ""), traceID, failID)
+	save("search.png", ".ResultItem")
+}
