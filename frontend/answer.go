@@ -69,7 +69,9 @@ func (h *handler) respondError(w http.ResponseWriter, r *http.Request, err error
 func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a answer) {
 	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
 		a.TraceID = sc.TraceID().String()
-		a.TraceURL = strings.TrimSuffix(h.cfg.JaegerUIURL, "/") + "/trace/" + a.TraceID
+		if h.cfg.JaegerUIURL != "" {
+			a.TraceURL = strings.TrimSuffix(h.cfg.JaegerUIURL, "/") + "/trace/" + a.TraceID
+		}
 	}
 	a.BackendMillis = float64(a.took.Microseconds()) / 1000
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
@@ -86,8 +88,11 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a 
 	} else {
 		fmt.Fprintf(w, "%s (backend call took %s)\n", a.Message, a.took.Round(10*time.Microsecond))
 	}
-	if a.TraceURL != "" {
+	switch {
+	case a.TraceURL != "":
 		fmt.Fprintln(w, "trace:", a.TraceURL)
+	case a.TraceID != "":
+		fmt.Fprintln(w, "trace:", a.TraceID, "(no Jaeger configured: look for this trace ID in the services' output)")
 	}
 }
 

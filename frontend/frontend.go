@@ -28,7 +28,7 @@ var Service = server.Service{Name: "frontend", DefaultAddr: ":8080", Handler: fr
 // the OpenTelemetry SDK (tracing.Setup).
 type Config struct {
 	BackendURL     *url.URL      // BACKEND_URL: where the backend listens
-	JaegerUIURL    string        // JAEGER_UI_URL: base of the trace links in answers
+	JaegerUIURL    string        // JAEGER_UI_URL: base of the trace links in answers; "": no links
 	BackendTimeout time.Duration // BACKEND_TIMEOUT: how long to wait for the backend
 }
 
@@ -43,13 +43,19 @@ func fromEnv(tp trace.TracerProvider, propagator propagation.TextMapPropagator, 
 // configFromEnv reads Config, with the defaults for a run on one machine.
 // A bad value is a *settings.EnvError naming the variable.
 func configFromEnv() (Config, error) {
-	cfg := Config{JaegerUIURL: cmp.Or(os.Getenv("JAEGER_UI_URL"), "http://localhost:16686")}
+	cfg := Config{JaegerUIURL: os.Getenv("JAEGER_UI_URL")}
+	// With spans sent to no Jaeger, a link to one would lead nowhere.
+	if cfg.JaegerUIURL == "" && !settings.NoJaeger() {
+		cfg.JaegerUIURL = "http://localhost:16686"
+	}
 	var err error
 	if cfg.BackendURL, err = settings.ParseHTTPURL("BACKEND_URL", cmp.Or(os.Getenv("BACKEND_URL"), "http://localhost:8081")); err != nil {
 		return cfg, err
 	}
-	if _, err = settings.ParseHTTPURL("JAEGER_UI_URL", cfg.JaegerUIURL); err != nil {
-		return cfg, err
+	if cfg.JaegerUIURL != "" {
+		if _, err = settings.ParseHTTPURL("JAEGER_UI_URL", cfg.JaegerUIURL); err != nil {
+			return cfg, err
+		}
 	}
 	timeout := cmp.Or(os.Getenv("BACKEND_TIMEOUT"), server.BackendTimeout.String())
 	if cfg.BackendTimeout, err = time.ParseDuration(timeout); err != nil || cfg.BackendTimeout <= 0 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +165,31 @@ func TestBadConfig(t *testing.T) {
 			assert.Equal(t, 2, settings.ExitCode(err))
 		})
 	}
+}
+
+// TestNoJaegerNoLink: with the spans sent to no Jaeger (the console
+// exporter of `make run`, or none), the answer names its trace without a
+// link that would lead nowhere, and the log says why.
+func TestNoJaegerNoLink(t *testing.T) {
+	backendAddr, frontendAddr := freeAddr(t), freeAddr(t)
+	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_EXPORTER": "none"})
+	t.Setenv("JAEGER_UI_URL", "")
+	t.Setenv("ADDR", backendAddr)
+	start(t, func(ctx context.Context) error { return server.Run(ctx, io.Discard, backend.Service) }, backendAddr)
+	t.Setenv("ADDR", frontendAddr)
+	t.Setenv("BACKEND_URL", "http://"+backendAddr)
+	logs := &testkit.SyncBuffer{}
+	start(t, func(ctx context.Context) error { return server.Run(ctx, logs, frontend.Service) }, frontendAddr)
+
+	resp, body := testkit.Get(t, "http://"+frontendAddr+"/?user=alice")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	traceID := strings.Split(resp.Header.Get("traceresponse"), "-")[1]
+	assert.Contains(t, body, "\ntrace: "+traceID+" (no Jaeger configured: look for this trace ID in the services' output)\n")
+	assert.NotContains(t, body, "http://")
+	assert.Contains(t, logs.String(), `"msg":"no Jaeger configured: OTEL_TRACES_EXPORTER=none prints`)
+
+	resp, body = testkit.Get(t, "http://"+frontendAddr+"/", "Accept", "application/json")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, body, `"trace_id":"`)
+	assert.NotContains(t, body, "trace_url")
 }

@@ -107,5 +107,9 @@ func Run(ctx context.Context, stdout io.Writer, s Service, opts ...tracing.Optio
 		return &settings.EnvError{Name: "ADDR", Value: addr, Reason: err.Error()}
 	}
 	logger.Info(s.Name+" listening", "addr", ln.Addr().String())
+	if settings.NoJaeger() {
+		logger.Info("no Jaeger configured: OTEL_TRACES_EXPORTER=" + os.Getenv("OTEL_TRACES_EXPORTER") +
+			` prints each span to this output as one JSON object ("console"), or drops it ("none")`)
+	}
 	return Serve(ctx, ln, handler, logger)
 }

@@ -163,3 +163,10 @@ func NewLogger(w io.Writer) (*slog.Logger, error) {
 	}
 	return slog.New(tracing.LogHandler(h)), nil
 }
+
+// NoJaeger reports whether the spans go to no Jaeger at all:
+// OTEL_TRACES_EXPORTER is console (they are printed) or none.
+func NoJaeger() bool {
+	exporter := os.Getenv("OTEL_TRACES_EXPORTER")
+	return exporter == "console" || exporter == "none"
+}

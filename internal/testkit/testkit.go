@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -93,3 +94,6 @@ func NewMemoryExporter() MemoryExporter {
 
 // Shutdown keeps the spans.
 func (MemoryExporter) Shutdown(context.Context) error { return nil }
+
+// DiscardLogger is a logger that writes nothing.
+func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

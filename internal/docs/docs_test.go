@@ -1,0 +1,187 @@
+// Package docs holds no code: its tests keep the README and the pages in
+// docs/ true to the code they quote and the files they link.
+package docs_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// root is the top of the repository, seen from this package's folder.
+const root = "../.."
+
+// pages are the Markdown files a reader reads: the README and docs/.
+func pages(t *testing.T) []string {
+	t.Helper()
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{filepath.Join(root, "README.md")}, docs...)
+}
+
+// snippet is a block of Go that a page quotes, and the lines it quotes.
+type snippet struct {
+	page, file string
+	from, to   int // line numbers in file, 1-based, inclusive
+	code       string
+}
+
+// quoted is a link to lines of a file, e.g. (tracing/setup.go#L30-L73),
+// right before a ```go block: the block must be those lines, verbatim.
+var quoted = regexp.MustCompile("(?s)\\]\\(([^)#]+)#L(\\d+)-L(\\d+)\\)\\)?:\n\n```go\n(.*?)\n```")
+
+func snippets(t *testing.T, page string) []snippet {
+	t.Helper()
+	text := read(t, page)
+	var out []snippet
+	for _, m := range quoted.FindAllStringSubmatch(text, -1) {
+		from, _ := strconv.Atoi(m[2])
+		to, _ := strconv.Atoi(m[3])
+		out = append(out, snippet{page: page, file: filepath.Join(filepath.Dir(page), m[1]), from: from, to: to, code: m[4]})
+	}
+	// Every block of Go on the page must be a checked quote.
+	if blocks := strings.Count(text, "```go\n"); blocks != len(out) {
+		t.Errorf("%s has %d blocks of Go, but only %d follow a link to the lines they quote, e.g. [`f.go`](f.go#L3-L9):", page, blocks, len(out))
+	}
+	return out
+}
+
+// TestSnippetsMatchTheCode: every Go snippet a page quotes is, verbatim,
+// the lines of the file that its link names. When the code moves, the
+// test says which snippet drifted and what the file holds now.
+func TestSnippetsMatchTheCode(t *testing.T) {
+	total := 0
+	for _, page := range pages(t) {
+		for _, s := range snippets(t, page) {
+			total++
+			lines := strings.Split(read(t, s.file), "\n")
+			if s.from < 1 || s.to < s.from || s.to > len(lines) {
+				t.Errorf("%s quotes %s lines %d to %d, but the file has %d lines", s.page, s.file, s.from, s.to, len(lines))
+				continue
+			}
+			if got := strings.Join(lines[s.from-1:s.to], "\n"); got != s.code {
+				t.Errorf("%s quotes %s#L%d-L%d, which drifted from the file.\nThe page quotes:\n%s\nThe file has there:\n%s%s",
+					s.page, s.file, s.from, s.to, s.code, got, whereNow(lines, s.code))
+			}
+		}
+	}
+	readme := snippets(t, filepath.Join(root, "README.md"))
+	if len(readme) < 5 {
+		t.Errorf("the README quotes %d snippets of the code, want at least 5", len(readme))
+	}
+	t.Logf("%d quoted snippets checked, %d in the README", total, len(readme))
+}
+
+// whereNow says where the quoted code stands in the file now, if it does.
+func whereNow(lines []string, code string) string {
+	want := strings.Split(code, "\n")
+	for i := 0; i+len(want) <= len(lines); i++ {
+		if strings.Join(lines[i:i+len(want)], "\n") == code {
+			return fmt.Sprintf("\nThe quote is at #L%d-L%d now: update the link.", i+1, i+len(want))
+		}
+	}
+	return ""
+}
+
+// link is a Markdown link or image: [text](target) or ![alt](target).
+var link = regexp.MustCompile(`!?\[[^\]]*\]\(([^)\s]+)\)`)
+
+// TestLinksResolve: every relative link of every page leads to a file or
+// folder that exists, and every anchor to a heading of that page, or to
+// lines that the file has.
+func TestLinksResolve(t *testing.T) {
+	for _, page := range pages(t) {
+		for _, m := range link.FindAllStringSubmatch(withoutCode(read(t, page)), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			file := page
+			if path != "" {
+				file = filepath.Join(filepath.Dir(page), path)
+			}
+			info, err := os.Stat(file)
+			if err != nil {
+				t.Errorf("%s links to %s, which does not exist", page, target)
+				continue
+			}
+			if anchor == "" || info.IsDir() {
+				continue
+			}
+			if lines := lineAnchor.FindStringSubmatch(anchor); lines != nil {
+				last, _ := strconv.Atoi(lines[len(lines)-1])
+				if n := strings.Count(read(t, file), "\n"); last > n {
+					t.Errorf("%s links to %s, but %s has %d lines", page, target, file, n)
+				}
+				continue
+			}
+			if !anchors(t, file)[anchor] {
+				t.Errorf("%s links to %s, but %s has no heading with that anchor", page, target, file)
+			}
+		}
+	}
+}
+
+var lineAnchor = regexp.MustCompile(`^L(\d+)(?:-L(\d+))?$`)
+
+// anchors are the anchors GitHub makes for the headings of a page: lower
+// case, punctuation dropped, spaces as hyphens, -1, -2 for repeats.
+func anchors(t *testing.T, page string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	seen := map[string]int{}
+	scanner := bufio.NewScanner(strings.NewReader(withoutCode(read(t, page))))
+	for scanner.Scan() {
+		heading, ok := strings.CutPrefix(strings.TrimLeft(scanner.Text(), "#"), " ")
+		if !ok || !strings.HasPrefix(scanner.Text(), "#") {
+			continue
+		}
+		slug := strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ':
+				return '-'
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				return r
+			}
+			return -1
+		}, strings.ToLower(heading))
+		if n := seen[slug]; n > 0 {
+			out[fmt.Sprintf("%s-%d", slug, n)] = true
+		} else {
+			out[slug] = true
+		}
+		seen[slug]++
+	}
+	return out
+}
+
+// withoutCode blanks out fenced code blocks, whose text is not Markdown.
+func withoutCode(text string) string {
+	return fence.ReplaceAllString(text, "")
+}
+
+var fence = regexp.MustCompile("(?s)```.*?```")
+
+// TestReadmeIsShort: the README is the tutorial, not the reference.
+func TestReadmeIsShort(t *testing.T) {
+	if words := len(strings.Fields(read(t, filepath.Join(root, "README.md")))); words > 2200 {
+		t.Errorf("the README has %d words, want at most 2,200: move reference to docs/", words)
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
