@@ -34,9 +34,12 @@ bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-ui.sh
 	scripts/jaeger-ui.sh bin/jaeger-ui
 
+# JAEGER_CONFIG runs another of Jaeger's configurations, e.g.
+# JAEGER_CONFIG=jaeger/tail-sampling.yaml; by default, Jaeger's all-in-one.
+JAEGER_CONFIG ?=
 JAEGER_UI_FLAG = --set=extensions.jaeger_query.ui.assets_path=$(CURDIR)/bin/jaeger-ui
-run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686
-	bin/jaeger $(JAEGER_UI_FLAG)
+run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686 (JAEGER_CONFIG=…)
+	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG)) $(JAEGER_UI_FLAG)
 
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so.

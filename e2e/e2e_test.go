@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,8 +33,10 @@ func startPair(t *testing.T, wantExit int, env ...string) *pair {
 	t.Helper()
 	p := &pair{frontendPort: freePort(), backendPort: freePort()}
 	// Spans are exported every 100 ms instead of every 5 s, so that the
-	// test does not wait on the batcher.
-	env = append(env, "OTEL_BSP_SCHEDULE_DELAY=100")
+	// test does not wait on the batcher, unless the test says otherwise.
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "OTEL_BSP_SCHEDULE_DELAY=") }) {
+		env = append(env, "OTEL_BSP_SCHEDULE_DELAY=100")
+	}
 	p.env = env
 
 	p.startBackend(t)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"testing"
 	"time"
 )
 
@@ -58,6 +59,44 @@ func startJaeger(bin string) (*jaeger, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// startJaegerConfig starts the Jaeger of one of the project's own config
+// files (jaeger/*.yaml), as it is, but with every listener moved to
+// 127.0.0.1 and a free port, and with the real UI: a test checks the file
+// users run, without colliding with a Jaeger already running. It stops
+// Jaeger when the test ends, and checks that it exited 0.
+func startJaegerConfig(t *testing.T, config string) *jaeger {
+	t.Helper()
+	config, err := filepath.Abs(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := filepath.Abs(*jaegerUI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &jaeger{queryPort: freePort(), healthPort: freePort(), otlpHTTPPort: freePort(), otlpGRPCPort: freePort()}
+	set := func(key string, port int) string { return fmt.Sprintf("--set=%s=127.0.0.1:%d", key, port) }
+	j.bin = *jaegerBin
+	j.args = []string{"--config", config,
+		set("extensions.jaeger_query.http.endpoint", j.queryPort),
+		set("extensions.jaeger_query.grpc.endpoint", freePort()),
+		set("extensions.healthcheckv2.http.endpoint", j.healthPort),
+		set("receivers.otlp.protocols.http.endpoint", j.otlpHTTPPort),
+		set("receivers.otlp.protocols.grpc.endpoint", j.otlpGRPCPort),
+		"--set=extensions.jaeger_query.ui.assets_path=" + ui,
+	}
+	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
+	if err := j.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if exit := j.stop(); exit != 0 {
+			t.Errorf("the Jaeger of %s exited with %d:\n%s", config, exit, j.out)
+		}
+	})
+	return j
 }
 
 // start starts Jaeger on its ports, empty (memory storage), and waits until

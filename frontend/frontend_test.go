@@ -416,3 +416,22 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// TestUnsampledStillPropagates: a trace that is not sampled (here, the
+// caller's decision, flag 00, which the parent-based sampler follows) is
+// still passed on: the backend gets the trace context with the flag 00, and
+// neither service records a span of it.
+func TestUnsampledStillPropagates(t *testing.T) {
+	p := newPair(t)
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	resp, body := p.get(t, "/?user=alice", "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-00")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Regexp(t, "^00-"+callerTrace+"-[0-9a-f]{16}-00$", resp.Header.Get("traceresponse"))
+
+	calls := p.backendCalls()
+	require.Len(t, calls, 1)
+	assert.Regexp(t, "^00-"+callerTrace+"-[0-9a-f]{16}-00$", calls[0].Get("traceparent"),
+		"the backend gets the trace, with the flag that says: not sampled")
+	assert.Equal(t, "user=alice", calls[0].Get("baggage"), "baggage travels whatever the sampling")
+	p.waitSpans(t, 0)
+}

@@ -1,0 +1,177 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The sampling tests check both kinds of sampling against the real Jaeger:
+// head sampling, decided by the SDK at the root and carried in the
+// traceparent flags, and tail sampling, decided by Jaeger once the trace is
+// whole (jaeger/tail-sampling.yaml). Each prints one line of counts, which
+// starts with "sampling:".
+
+// stored asks Jaeger for a trace: how many spans it holds, 0 if none.
+func (a jaegerAPI) stored(t *testing.T, traceID string) int {
+	t.Helper()
+	resp, err := http.Get(a.base + "/api/traces/" + traceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return 0
+	}
+	tr, _, err := a.fetch(traceID)
+	if err != nil {
+		t.Fatalf("trace %s: %v", traceID, err)
+	}
+	return len(tr.Spans)
+}
+
+// sendAll requests each path from the pair's frontend, 10 at a time, and
+// returns the trace ID and sampled flag of each answer's traceresponse.
+func sendAll(t *testing.T, p *pair, paths []string) (traceIDs []string, sampled []bool) {
+	t.Helper()
+	traceIDs, sampled = make([]string, len(paths)), make([]bool, len(paths))
+	client := &http.Client{Timeout: 30 * time.Second}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for i := range next {
+				status, id, s := loadGet(client, p.frontendURL(paths[i]))
+				if id == "" || (status != http.StatusOK && status != http.StatusBadGateway) {
+					t.Errorf("GET %s: %d, traceresponse trace %q", paths[i], status, id)
+				}
+				traceIDs[i], sampled[i] = id, s
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return traceIDs, sampled
+}
+
+// TestHeadSampling: at a ratio of 0.5, the frontend decides at the root,
+// says so in traceresponse, and every trace is either in Jaeger whole or
+// not at all: the backend follows the decision it received in the
+// traceparent flags.
+func TestHeadSampling(t *testing.T) {
+	const n = 200
+	p := startPair(t, 0, append(exporterEnv("otlp-http"),
+		"OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.5")...)
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = "/?user=head"
+	}
+	traceIDs, sampled := sendAll(t, p, paths)
+
+	kept, absent := 0, 0
+	for i, id := range traceIDs {
+		if !sampled[i] {
+			continue
+		}
+		kept++
+		spans := 0
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if spans = jg.stored(t, id); spans >= 5 {
+				break
+			}
+		}
+		if spans != 5 {
+			t.Errorf("sampled trace %s (traceresponse -01) has %d spans in Jaeger, want 5", id, spans)
+		}
+	}
+	// Every sampled trace has arrived, so the batches are flushed: an
+	// unsampled trace that was exported would be there by now.
+	for i, id := range traceIDs {
+		if sampled[i] {
+			continue
+		}
+		if spans := jg.stored(t, id); spans != 0 {
+			t.Errorf("unsampled trace %s (traceresponse -00) has %d spans in Jaeger, want none", id, spans)
+		} else {
+			absent++
+		}
+	}
+	// Binomial(200, 0.5): mean 100, standard deviation 7.1; 72 to 128 is
+	// four standard deviations each side.
+	if kept < 72 || kept > 128 {
+		t.Errorf("%d of %d requests were sampled at ratio 0.5, want 72 to 128", kept, n)
+	}
+	fmt.Printf("sampling: head, ratio 0.5: %d of %d traces sampled, all 5 spans in Jaeger; %d unsampled, none in Jaeger\n", kept, n, absent)
+}
+
+// TestTailSampling runs jaeger/tail-sampling.yaml, as it is, with the
+// services at their defaults (a batch every 5 s), and sends the request
+// mix of a day: 30 that fail, 30 slow ones (600 ms) and 240 plain ones.
+// Every error trace and every slow trace must be kept, about 10 % of the
+// plain ones, and no trace in part.
+func TestTailSampling(t *testing.T) {
+	tail := startJaegerConfig(t, "../jaeger/tail-sampling.yaml")
+	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+tail.url(tail.otlpHTTPPort, ""),
+		"OTEL_BSP_SCHEDULE_DELAY=5000")
+
+	const errors, slow, plain = 30, 30, 240
+	var paths []string
+	for i := range errors + slow + plain {
+		switch {
+		case i < errors:
+			paths = append(paths, "/?fail=true")
+		case i < errors+slow:
+			paths = append(paths, "/?delay=600ms")
+		default:
+			paths = append(paths, "/?user=plain")
+		}
+	}
+	order := rand.Perm(len(paths))
+	shuffled := make([]string, len(paths))
+	for i, j := range order {
+		shuffled[i] = paths[j]
+	}
+	start := time.Now()
+	traceIDs, _ := sendAll(t, p, shuffled)
+	sent := time.Now()
+	t.Logf("sent %d requests in %s", len(paths), sent.Sub(start).Round(time.Millisecond))
+
+	// A decision comes decision_wait (10 s) after a trace's first span
+	// arrives, which is up to one batch (5 s) after its request: wait
+	// until every decision is made, and a little more.
+	time.Sleep(time.Until(sent.Add(5*time.Second + 10*time.Second + 3*time.Second)))
+
+	kept := map[string]int{}
+	partial := 0
+	for i, id := range traceIDs {
+		class := map[string]string{"/?fail=true": "errors", "/?delay=600ms": "slow", "/?user=plain": "plain"}[shuffled[i]]
+		switch spans := tail.stored(t, id); spans {
+		case 0:
+		case 5:
+			kept[class]++
+		default:
+			partial++
+			t.Errorf("%s trace %s is in Jaeger in part: %d spans of 5", class, id, spans)
+		}
+	}
+	if kept["errors"] != errors {
+		t.Errorf("%d of %d error traces kept, want all: the errors policy", kept["errors"], errors)
+	}
+	if kept["slow"] != slow {
+		t.Errorf("%d of %d slow traces (600 ms) kept, want all: the latency policy", kept["slow"], slow)
+	}
+	// Binomial(240, 0.1): mean 24, standard deviation 4.6.
+	if kept["plain"] < 8 || kept["plain"] > 42 {
+		t.Errorf("%d of %d plain traces kept, want about 10 %%: 8 to 42", kept["plain"], plain)
+	}
+	fmt.Printf("sampling: tail (jaeger/tail-sampling.yaml): kept %d/%d error traces, %d/%d slow, %d/%d plain (10 %% expected); %d traces in part; decided within %s of the last request\n",
+		kept["errors"], errors, kept["slow"], slow, kept["plain"], plain, partial, time.Since(sent).Round(time.Second))
+}
