@@ -35,11 +35,14 @@ bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger
 	scripts/jaeger-ui.sh bin/jaeger-ui
 
 # JAEGER_CONFIG runs another of Jaeger's configurations, e.g.
-# JAEGER_CONFIG=jaeger/tail-sampling.yaml; by default, Jaeger's all-in-one.
+# JAEGER_CONFIG=jaeger/tail-sampling.yaml; by default, Jaeger's all-in-one,
+# whose remote_sampling (on 5778) serves jaeger/sampling-strategies.json,
+# reloaded every second, to services with OTEL_TRACES_SAMPLER=jaeger_remote.
 JAEGER_CONFIG ?=
 JAEGER_UI_FLAG = --set=extensions.jaeger_query.ui.assets_path=$(CURDIR)/bin/jaeger-ui
+JAEGER_STRATEGIES_FLAG = --set=extensions.remote_sampling.file.path=$(CURDIR)/jaeger/sampling-strategies.json
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686 (JAEGER_CONFIG=…)
-	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG)) $(JAEGER_UI_FLAG)
+	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG)
 
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so.

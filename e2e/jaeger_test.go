@@ -21,6 +21,8 @@ type jaeger struct {
 	jaegerAPI
 	queryPort, healthPort                  int
 	otlpHTTPPort, otlpGRPCPort, thriftPort int
+	samplingPort                           int    // remote_sampling's HTTP endpoint
+	strategies                             string // the file of sampling strategies it serves
 	bin                                    string
 	env, args                              []string
 }
@@ -35,6 +37,20 @@ func startJaeger(bin string) (*jaeger, error) {
 	j := &jaeger{
 		queryPort: freePort(), healthPort: freePort(),
 		otlpHTTPPort: freePort(), otlpGRPCPort: freePort(), thriftPort: freePort(),
+		samplingPort: freePort(),
+	}
+	// A copy of the repository's strategies, which a test may change.
+	strategies, err := os.ReadFile("../jaeger/sampling-strategies.json")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "tracingdemo-jaeger-")
+	if err != nil {
+		return nil, err
+	}
+	j.strategies = filepath.Join(dir, "sampling-strategies.json")
+	if err := os.WriteFile(j.strategies, strategies, 0o644); err != nil {
+		return nil, err
 	}
 	config, err := filepath.Abs("testdata/jaeger.yaml")
 	if err != nil {
@@ -52,6 +68,9 @@ func startJaeger(bin string) (*jaeger, error) {
 		"E2E_OTLP_GRPC_PORT=" + strconv.Itoa(j.otlpGRPCPort),
 		"E2E_THRIFT_HTTP_PORT=" + strconv.Itoa(j.thriftPort),
 		"E2E_UI_ASSETS=" + ui,
+		"E2E_SAMPLING_STRATEGIES=" + j.strategies,
+		"E2E_SAMPLING_PORT=" + strconv.Itoa(j.samplingPort),
+		"E2E_SAMPLING_GRPC_PORT=" + strconv.Itoa(freePort()),
 	}
 	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
 	j.bin, j.env, j.args = bin, env, []string{"--config", config}

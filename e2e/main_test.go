@@ -50,7 +50,8 @@ func runTests(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "jaeger exited with %d:\n%s", exit, jg.out)
 		code = 1
 	}
-	for _, port := range []int{jg.queryPort, jg.healthPort, jg.otlpHTTPPort, jg.otlpGRPCPort, jg.thriftPort} {
+	os.RemoveAll(filepath.Dir(jg.strategies))
+	for _, port := range []int{jg.queryPort, jg.healthPort, jg.otlpHTTPPort, jg.otlpGRPCPort, jg.thriftPort, jg.samplingPort} {
 		if !portFree(port) {
 			fmt.Fprintf(os.Stderr, "port %d is still held after Jaeger stopped\n", port)
 			code = 1

@@ -3,9 +3,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -174,4 +176,63 @@ func TestTailSampling(t *testing.T) {
 	}
 	fmt.Printf("sampling: tail (jaeger/tail-sampling.yaml): kept %d/%d error traces, %d/%d slow, %d/%d plain (10 %% expected); %d traces in part; decided within %s of the last request\n",
 		kept["errors"], errors, kept["slow"], slow, kept["plain"], plain, partial, time.Since(sent).Round(time.Second))
+}
+
+// TestRemoteSampling: with OTEL_TRACES_SAMPLER=jaeger_remote, the services
+// ask Jaeger what share of their traces to sample, from the strategies file
+// Jaeger serves (a copy of jaeger/sampling-strategies.json). Set the
+// frontend's rate to 0 in that file, and new requests come back unsampled,
+// with no restart; set it back to 1, and they are sampled again.
+func TestRemoteSampling(t *testing.T) {
+	arg := "endpoint=" + jg.url(jg.samplingPort, "/sampling") + ",pollingIntervalMs=200,initialSamplingRate=1"
+	p := startPair(t, 0, append(exporterEnv("otlp-http"),
+		"OTEL_TRACES_SAMPLER=jaeger_remote", "OTEL_TRACES_SAMPLER_ARG="+arg)...)
+
+	setRate := func(rate float64) time.Time {
+		t.Helper()
+		var strategies struct {
+			Services []map[string]any `json:"service_strategies"`
+			Default  map[string]any   `json:"default_strategy"`
+		}
+		raw, err := os.ReadFile(jg.strategies)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &strategies); err != nil || len(strategies.Services) == 0 || strategies.Services[0]["service"] != "frontend" {
+			t.Fatalf("jaeger/sampling-strategies.json has no strategy for frontend first (%v):\n%s", err, raw)
+		}
+		strategies.Services[0]["param"] = rate
+		raw, _ = json.MarshalIndent(strategies, "", "  ")
+		if err := os.WriteFile(jg.strategies, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+	t.Cleanup(func() { setRate(1) })
+
+	// until asks until three answers in a row carry the flags want, and
+	// returns how long that took from since.
+	until := func(want string, since time.Time) time.Duration {
+		t.Helper()
+		client := &http.Client{Timeout: 5 * time.Second}
+		inARow := 0
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			_, _, sampled := loadGet(client, p.frontendURL("/"))
+			if got := map[bool]string{true: "01", false: "00"}[sampled]; got == want {
+				if inARow++; inARow == 3 {
+					return time.Since(since)
+				}
+			} else {
+				inARow = 0
+			}
+		}
+		t.Fatalf("no three answers in a row with traceresponse flags %s within 15 s", want)
+		return 0
+	}
+
+	until("01", time.Now()) // the file's rate for frontend: 1
+	toZero := until("00", setRate(0))
+	backToOne := until("01", setRate(1))
+	fmt.Printf("sampling: remote (jaeger_remote, polling every 200 ms, Jaeger reloading the file every 500 ms): rate 0 applied %s after the file changed, rate 1 again %s after; no restart\n",
+		toZero.Round(10*time.Millisecond), backToOne.Round(10*time.Millisecond))
 }

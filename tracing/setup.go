@@ -1,5 +1,6 @@
 // Package tracing is the one place where both services set up OpenTelemetry:
-// Setup (this file) builds the pipeline that takes spans to Jaeger;
+// Setup (this file) builds the pipeline that takes spans to Jaeger, with
+// the sampler of sampler.go;
 // server.go and client.go instrument the two ends of an HTTP call, so that
 // one trace follows a request from one service into the next; log.go puts
 // the trace ID in every log line.
@@ -30,8 +31,7 @@ import (
 func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown func(context.Context) error, err error) {
 	o := newOptions(opts)
 
-	// Set up propagator: W3C traceparent and baggage, unless
-	// OTEL_PROPAGATORS names others.
+	// Set up propagator: W3C traceparent and baggage (OTEL_PROPAGATORS).
 	otel.SetTextMapPropagator(autoprop.NewTextMapPropagator())
 
 	// OTEL_SDK_DISABLED=true: no spans. The Go SDK leaves it to programs.
@@ -40,8 +40,7 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		return func(context.Context) error { return nil }, nil
 	}
 
-	// Set up resource: who sends these spans. OTEL_SERVICE_NAME and
-	// OTEL_RESOURCE_ATTRIBUTES come after serviceName, so they win.
+	// Set up resource: who sends the spans. OTEL_SERVICE_NAME wins.
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(serviceName)),
 		resource.WithFromEnv(), resource.WithTelemetrySDK(), resource.WithHost())
@@ -58,10 +57,12 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 	// Set up tracer provider. Its batcher exports in the background, so a
 	// slow or absent Jaeger never slows a request down, and its queue is
 	// bounded (OTEL_BSP_MAX_QUEUE_SIZE), so an outage costs spans, not
-	// memory. OTEL_TRACES_SAMPLER names the sampler (parentbased_always_on).
+	// memory. OTEL_TRACES_SAMPLER names the sampler (parentbased_always_on),
+	// which the SDK reads, but for jaeger_remote (newSampler).
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		sdktrace.WithBatcher(o.wrapExporter(exporter)),
+		sdktrace.WithSampler(newSampler(res)),
 	)
 	for _, p := range o.processors {
 		tp.RegisterSpanProcessor(p)

@@ -3,12 +3,14 @@ package tracing_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
@@ -208,4 +211,54 @@ func TestConsoleExporter(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Contains(t, string(out), `"Name":"console-work"`)
+}
+
+// TestRemoteSampler: OTEL_TRACES_SAMPLER=jaeger_remote asks the endpoint
+// what share of this service's traces to sample, as Jaeger's
+// remote_sampling answers, and keeps asking: a new rate applies without a
+// new Setup. A span whose caller decided keeps the caller's decision.
+func TestRemoteSampler(t *testing.T) {
+	var rate atomic.Value
+	rate.Store("1")
+	asked := make(chan string, 100)
+	jaeger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.URL.Query().Get("service"):
+		default:
+		}
+		fmt.Fprintf(w, `{"strategyType":0,"probabilisticSampling":{"samplingRate":%s}}`, rate.Load())
+	}))
+	defer jaeger.Close()
+
+	testkit.SetOTelEnv(t, map[string]string{
+		"OTEL_SERVICE_NAME":       "shop",
+		"OTEL_TRACES_SAMPLER":     "jaeger_remote",
+		"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + jaeger.URL + "/sampling,pollingIntervalMs=20,initialSamplingRate=0",
+	})
+	exporter := testkit.NewMemoryExporter()
+	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+	defer shutdown(context.Background())
+	assert.Equal(t, "shop", <-asked, "the sampler asks for the service's strategy by its name")
+
+	sampledNow := func() bool {
+		_, span := otel.Tracer("test").Start(context.Background(), "work")
+		defer span.End()
+		return span.SpanContext().IsSampled()
+	}
+	eventually := func(want bool) {
+		t.Helper()
+		require.Eventually(t, func() bool { return sampledNow() == want }, 5*time.Second, 10*time.Millisecond,
+			"a root span sampled=%v at the rate Jaeger gives", want)
+	}
+	eventually(true) // the rate Jaeger gave, 1, replaced the initial 0
+	rate.Store("0")
+	eventually(false)
+
+	// Parent-based: a caller's decision wins over the rate.
+	parent := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, Remote: true,
+	})
+	_, span := otel.Tracer("test").Start(trace.ContextWithRemoteSpanContext(context.Background(), parent), "child")
+	assert.True(t, span.SpanContext().IsSampled(), "a sampled caller's trace stays sampled at rate 0")
+	span.End()
 }

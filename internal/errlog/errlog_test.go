@@ -37,3 +37,16 @@ func TestExportErrorsDoNotFlood(t *testing.T) {
 	h.Summarize()
 	assert.Empty(t, buf.String())
 }
+
+// TestRemoteSamplerIsNoError: the SDK reports the sampler jaeger_remote as
+// unsupported before tracing.Setup gives it one; that is not logged.
+func TestRemoteSamplerIsNoError(t *testing.T) {
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	errlog.Install()
+	otel.Handle(errors.New("unsupported sampler: jaeger_remote"))
+	assert.Empty(t, buf.String())
+	otel.Handle(errors.New("unsupported sampler: sometimes"))
+	assert.Contains(t, buf.String(), "unsupported sampler: sometimes")
+}

@@ -81,13 +81,14 @@ func Run(ctx context.Context, stdout io.Writer, s Service, opts ...tracing.Optio
 	}
 	settings.SetOTelDefaults()
 
+	// OpenTelemetry's own errors, such as exports that failed because
+	// Jaeger is down, are logged at a bounded rate.
+	exportErrors := errlog.Install()
 	var spans spancount.Counts
 	shutdownTracing, err := tracing.Setup(ctx, s.Name, append(spans.Options(), opts...)...)
 	if err != nil {
 		return fmt.Errorf("setting up tracing: %w", err)
 	}
-	// Export failures (Jaeger down) are logged at a bounded rate.
-	exportErrors := errlog.Install()
 	defer func() {
 		// Runs after the server has drained, so every finished request's
 		// spans are in the queue. Bounded, in case Jaeger is unreachable.

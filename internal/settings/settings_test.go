@@ -41,6 +41,12 @@ func TestBadSettings(t *testing.T) {
 		{"unknown propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,w3c"}, "OTEL_PROPAGATORS"},
 		{"resource attribute without value", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES"},
 		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes please"}, "OTEL_SDK_DISABLED"},
+		{"remote sampler, unknown key", remote("endpoint=http://jaeger:5778/sampling,interval=5"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"remote sampler, not key=value", remote("http://jaeger:5778/sampling"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"remote sampler, endpoint not http", remote("endpoint=jaeger:5778"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"remote sampler, interval not a number", remote("pollingIntervalMs=5s"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"remote sampler, interval zero", remote("pollingIntervalMs=0"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"remote sampler, rate above 1", remote("initialSamplingRate=2"), "OTEL_TRACES_SAMPLER_ARG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +59,23 @@ func TestBadSettings(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.wantName)
 			assert.Equal(t, 2, settings.ExitCode(err))
 		})
+	}
+}
+
+// remote is the environment of the jaeger_remote sampler with arg.
+func remote(arg string) map[string]string {
+	return map[string]string{"OTEL_TRACES_SAMPLER": "jaeger_remote", "OTEL_TRACES_SAMPLER_ARG": arg}
+}
+
+func TestRemoteSamplerAccepted(t *testing.T) {
+	for _, arg := range []string{
+		"",
+		"endpoint=http://jaeger:5778/sampling",
+		"endpoint=http://localhost:5778/sampling,pollingIntervalMs=5000,initialSamplingRate=0.25",
+		" pollingIntervalMs = 100 , initialSamplingRate = 1 ",
+	} {
+		testkit.SetOTelEnv(t, remote(arg))
+		assert.NoError(t, settings.CheckOTel(context.Background()), arg)
 	}
 }
 
