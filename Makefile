@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger chromium test lint unit e2e reliability compose-test screenshots fuzz vulncheck bench clean
+.PHONY: help build run jaeger run-jaeger prometheus run-prometheus chromium test lint unit e2e reliability compose-test screenshots fuzz vulncheck bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +44,21 @@ JAEGER_STRATEGIES_FLAG = --set=extensions.remote_sampling.file.path=$(CURDIR)/ja
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686 (JAEGER_CONFIG=…)
 	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG)
 
+# Prometheus 3.6.0 (module v0.306.0), for Jaeger's Monitor tab, built from
+# the Go module proxy in its own module, tools/prometheus, like Jaeger.
+# Built this way it serves its query API, which is all Jaeger needs, but no
+# web UI of its own. Static, so that it also runs in the Docker stand-in.
+prometheus: bin/prometheus ## build Prometheus from source into bin/prometheus
+bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
+	cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus
+
+# Prometheus here, scraping the Jaeger of
+# `make run-jaeger JAEGER_CONFIG=jaeger/monitor.yaml` on localhost:8889.
+run-prometheus: prometheus ## run Prometheus here on 9090, for Jaeger's Monitor tab
+	mkdir -p bin/prometheus-data
+	sed 's/jaeger:8889/localhost:8889/' prometheus/prometheus.yml >bin/prometheus-data/prometheus.yml
+	bin/prometheus --config.file=bin/prometheus-data/prometheus.yml --storage.tsdb.path=bin/prometheus-data
+
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so.
 chromium:
@@ -53,7 +68,7 @@ test: lint unit e2e compose-test ## everything CI runs: lint, unit, end-to-end a
 
 # e2e/ is a module of its own (its go.mod says why): it is vetted and
 # tested from inside it.
-E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui
+E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui -prometheus=$(CURDIR)/bin/prometheus
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -63,7 +78,7 @@ lint: ## gofmt and go vet
 unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
-e2e: jaeger chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
+e2e: jaeger prometheus chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
 	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
 
 # The faults of e2e/reliability_test.go and their neighbours, one line of
@@ -74,8 +89,8 @@ reliability: jaeger ## the fault tests, with their figures
 # The pictures in the README, made by the browser test's machinery: the real
 # binaries, the real Jaeger and its real UI, in headless Chromium. Run it
 # again when the UI or the spans change.
-screenshots: jaeger chromium ## write the README's pictures of the Jaeger UI into docs/images
-	cd e2e && $(GO) test -tags e2e -count=1 -v -run '^TestScreenshots$$' . $(E2E_FLAGS) -screenshots=$(CURDIR)/docs/images
+screenshots: jaeger prometheus chromium ## write the README's pictures of the Jaeger UI into docs/images
+	cd e2e && $(GO) test -tags e2e -count=1 -v -run '^(TestScreenshots|TestREDMetrics)$$' . $(E2E_FLAGS) -screenshots=$(CURDIR)/docs/images
 
 # The fuzzer sends arbitrary query strings and trace headers through the
 # frontend and backend handlers (frontend/fuzz_test.go). What it finds
@@ -122,7 +137,7 @@ compose-test: ## docker compose up, for real, and the trace it makes
 		$(MAKE) --no-print-directory compose-test-run COMPOSE_PLUGIN=bin/docker-config/cli-plugins/docker-compose; \
 	fi
 
-compose-test-run: jaeger chromium $(COMPOSE_PLUGIN)
+compose-test-run: jaeger prometheus chromium $(COMPOSE_PLUGIN)
 	scripts/docker-stand-ins.sh
 	cd e2e && $(if $(COMPOSE_PLUGIN),DOCKER_CONFIG=$(CURDIR)/bin/docker-config) $(GO) test -tags compose -count=1 -v -timeout 30m . $(E2E_FLAGS)
 

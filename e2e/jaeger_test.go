@@ -85,7 +85,9 @@ func startJaeger(bin string) (*jaeger, error) {
 // 127.0.0.1 and a free port, and with the real UI: a test checks the file
 // users run, without colliding with a Jaeger already running. It stops
 // Jaeger when the test ends, and checks that it exited 0.
-func startJaegerConfig(t *testing.T, config string) *jaeger {
+//
+// extra are more --set flags, for the listeners that only that file has.
+func startJaegerConfig(t *testing.T, config string, extra ...string) *jaeger {
 	t.Helper()
 	config, err := filepath.Abs(config)
 	if err != nil {
@@ -106,6 +108,7 @@ func startJaegerConfig(t *testing.T, config string) *jaeger {
 		set("receivers.otlp.protocols.grpc.endpoint", j.otlpGRPCPort),
 		"--set=extensions.jaeger_query.ui.assets_path=" + ui,
 	}
+	j.args = append(j.args, extra...)
 	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
 	if err := j.start(); err != nil {
 		t.Fatal(err)

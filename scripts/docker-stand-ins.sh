@@ -10,6 +10,9 @@
 #                                               the real image runs Jaeger on Alpine, and
 #                                               serving the real UI from bin/jaeger-ui, as
 #                                               the real image serves the UI it bundles
+#   prom/prometheus:v3.6.0                      bin/prometheus (make prometheus) on busybox,
+#                                               as the real image has busybox too; for
+#                                               jaeger/monitor.compose.yml
 #
 # A stand-in is made when no image of that name exists, and made again when
 # it is a stand-in made from other inputs (an older bin/jaeger, say): each
@@ -25,6 +28,7 @@ cd "$(dirname "$0")/.."
 GOLANG_IMAGE=golang:1.26
 DISTROLESS_IMAGE=gcr.io/distroless/static-debian12:nonroot
 JAEGER_IMAGE=jaegertracing/jaeger:2.13.0
+PROMETHEUS_IMAGE=prom/prometheus:v3.6.0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -118,4 +122,22 @@ if ! up_to_date "$JAEGER_IMAGE" bin/jaeger $(find bin/jaeger-ui -type f | sort);
 		--change 'VOLUME ["/tmp"]' \
 		--change 'USER 10001' \
 		--change 'ENTRYPOINT ["/cmd/jaeger/jaeger-linux", "--set=extensions.jaeger_query.ui.assets_path=/jaeger-ui"]'
+fi
+
+if [ ! -x bin/prometheus ]; then
+	echo "stand-ins: bin/prometheus is missing: run make prometheus first" >&2
+	exit 1
+fi
+if ! up_to_date "$PROMETHEUS_IMAGE" bin/prometheus; then
+	root=$work/prometheus
+	busybox_rootfs "$root"
+	mkdir -p "$root/prometheus" "$root/etc/prometheus"
+	cp bin/prometheus "$root/bin/prometheus"
+	chown 65534:65534 "$root/prometheus"
+	# As the real image: run as nobody, keep the data in /prometheus.
+	import_rootfs "$PROMETHEUS_IMAGE" "$root" \
+		--change 'USER 65534' \
+		--change 'WORKDIR /prometheus' \
+		--change 'ENTRYPOINT ["/bin/prometheus"]' \
+		--change 'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'
 fi
