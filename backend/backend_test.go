@@ -63,6 +63,7 @@ func TestBadKnobs(t *testing.T) {
 		{"delay=abc", "delay=\"abc\": want a Go duration from 0s to 10s, e.g. delay=200ms\n"},
 		{"delay=11s", "delay=\"11s\": want a Go duration from 0s to 10s, e.g. delay=200ms\n"},
 		{"fail=maybe", "fail=\"maybe\": want true or false\n"},
+		{"delay=%zz", "query: invalid URL escape \"%zz\"\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

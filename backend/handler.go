@@ -53,7 +53,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(attribute.String("user", user))
 	}
 
-	p, err := params.Parse(r.URL.Query())
+	p, _, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		span.SetStatus(codes.Error, err.Error())
 		h.logger.WarnContext(ctx, "bad request", "err", err)

@@ -293,6 +293,9 @@ func TestBadKnobs(t *testing.T) {
 		{"user empty", "user=", `bad request: user="": want 1 to 64 letters, digits, '_' or '-'`},
 		{"user with a space", "user=a+b", `bad request: user="a b": want 1 to 64 letters, digits, '_' or '-'`},
 		{"user too long", "user=" + strings.Repeat("x", 65), `bad request: user="` + strings.Repeat("x", 65) + `": want 1 to 64 letters, digits, '_' or '-'`},
+		// A query that cannot be read whole is refused, not read in part.
+		{"bad escape", "delay=%zz", `bad request: query: invalid URL escape "%zz"`},
+		{"too many parameters", "fail=true" + strings.Repeat("&a=1", 10000), `bad request: query: number of URL query parameters exceeded limit`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

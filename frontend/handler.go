@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -67,12 +68,12 @@ type handler struct {
 //  4. callBackend calls the backend inside the span "backend call";
 //  5. the answer relays the backend's reply, with a link to the trace.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
-	p, err := params.Parse(r.URL.Query())
+	p, query, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	user, err := parseUser(r)
+	user, err := parseUser(query)
 	if err != nil {
 		h.respondError(w, r, err)
 		return
@@ -92,8 +93,8 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // parseUser reads user=alice from the query: "" if absent.
-func parseUser(r *http.Request) (string, error) {
-	v, ok := r.URL.Query()["user"]
+func parseUser(query url.Values) (string, error) {
+	v, ok := query["user"]
 	if !ok {
 		return "", nil
 	}

@@ -39,9 +39,9 @@ func middleware(unmatched string, tp trace.TracerProvider, propagator propagatio
 		// ServeMux sets: ask mux for the route template instead.
 		otelhttp.WithSpanNameFormatter(func(unmatched string, r *http.Request) string {
 			if route := Route(r); route != "" {
-				return r.Method + " " + route
+				return Method(r) + " " + route
 			}
-			return r.Method + " " + unmatched
+			return Method(r) + " " + unmatched
 		}),
 	)
 	return func(next http.Handler) http.Handler {
@@ -69,4 +69,16 @@ func Route(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// Method returns r's method as a span name shows it: one of HTTP's own, or
+// "_OTHER", as otelhttp records an unknown one, so that a caller cannot
+// make up Jaeger operations with methods of its own.
+func Method(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return r.Method
+	}
+	return "_OTHER"
 }

@@ -21,6 +21,19 @@ type Params struct {
 	Fail  bool          // fail=true: the backend answers 500
 }
 
+// FromQuery reads the query string rawQuery, and the Params in it. Unlike
+// net/http's Request.URL.Query, it refuses a query that it cannot read
+// whole (a bad %-escape, too many parameters) instead of dropping what it
+// cannot read. An error names what was wrong.
+func FromQuery(rawQuery string) (Params, url.Values, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return Params{}, nil, fmt.Errorf("query: %v", err)
+	}
+	p, err := Parse(q)
+	return p, q, err
+}
+
 // Parse reads delay (a Go duration from 0s to MaxDelay) and fail (a boolean)
 // from q. An error names the parameter and what it allows.
 func Parse(q url.Values) (Params, error) {

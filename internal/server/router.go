@@ -25,7 +25,9 @@ const healthPath = "/healthz"
 //   - one log line per request, with method, route, status, duration and
 //     trace ID;
 //   - a traced answer, with its log line, for the requests that match no
-//     route: 404 named "GET NotFound", 405 named e.g. "POST MethodNotAllowed";
+//     route: 404 named "GET NotFound", 405 named e.g. "POST MethodNotAllowed"
+//     (a method that HTTP does not define is "_OTHER", in the span's name
+//     and in the log line);
 //   - paths kept as sent: by default mux answers a path such as /a/../b with
 //     a redirect to its clean form, before any middleware runs, so that
 //     answer would have no span and no log line. Such a path now matches no
@@ -54,7 +56,7 @@ func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextM
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, fmt.Sprintf("method %s not allowed here", r.Method), http.StatusMethodNotAllowed)
+	http.Error(w, fmt.Sprintf("method %s not allowed here", tracing.Method(r)), http.StatusMethodNotAllowed)
 }
 
 // logRequests logs each request after its answer, inside its span, so the
@@ -65,7 +67,7 @@ func logRequests(logger *slog.Logger, unmatched string) mux.MiddlewareFunc {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m := httpsnoop.CaptureMetrics(next, w, r)
 			logger.InfoContext(r.Context(), "request",
-				"method", r.Method, "route", cmp.Or(tracing.Route(r), unmatched), "status", m.Code,
+				"method", tracing.Method(r), "route", cmp.Or(tracing.Route(r), unmatched), "status", m.Code,
 				"duration_ms", float64(m.Duration)/float64(time.Millisecond))
 		})
 	}

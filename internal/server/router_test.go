@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gorilla/mux"
@@ -32,12 +33,16 @@ func TestHarden(t *testing.T) {
 		{"GET", "/hello", 200, "GET /hello", `"route":"/hello","status":200`},
 		{"GET", "/nowhere", 404, "GET NotFound", `"route":"NotFound","status":404`},
 		{"GET", "/hello/..", 404, "GET NotFound", `"route":"NotFound","status":404`},
-		{"POST", "/hello", 405, "POST MethodNotAllowed", `"route":"MethodNotAllowed","status":405`},
+		{"POST", "/hello", 405, "POST MethodNotAllowed", `"method":"POST","route":"MethodNotAllowed","status":405`},
+		// A caller cannot make up operation names, nor long log lines.
+		{"FOO", "/hello", 405, "_OTHER MethodNotAllowed", `"method":"_OTHER","route":"MethodNotAllowed","status":405`},
+		{strings.Repeat("X", 36000), "/nowhere", 404, "_OTHER NotFound", `"method":"_OTHER","route":"NotFound","status":404`},
+		{"FOO", "/healthz", 405, "", ""},
 		{"GET", "/healthz", 200, "", ""},
 		{"POST", "/healthz", 405, "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+		t.Run(tt.method[:min(len(tt.method), 8)]+" "+tt.path, func(t *testing.T) {
 			spans := tracetest.NewSpanRecorder()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 			defer tp.Shutdown(context.Background())
@@ -63,6 +68,8 @@ func TestHarden(t *testing.T) {
 			span := spans.Ended()[0]
 			assert.Equal(t, tt.wantSpan, span.Name())
 			assert.Contains(t, logs.String(), tt.wantLog)
+			assert.Less(t, logs.Len(), 1000, "one short log line")
+			assert.NotContains(t, w.Body.String(), "XXXX", "the answer does not echo the method")
 			assert.Contains(t, logs.String(), `"trace_id":"`+span.SpanContext().TraceID().String())
 			assert.Contains(t, w.Header().Get("traceresponse"), span.SpanContext().TraceID().String())
 		})
