@@ -84,7 +84,7 @@ e2e: jaeger prometheus chromium ## the real binaries against a real Jaeger, on l
 # The faults of e2e/reliability_test.go and their neighbours, one line of
 # figures each. They run in `make e2e` too.
 reliability: jaeger ## the fault tests, with their figures
-	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
+	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
 # The pictures in the README, made by the browser test's machinery: the real
 # binaries, the real Jaeger and its real UI, in headless Chromium. Run it

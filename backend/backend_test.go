@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -73,4 +74,30 @@ func TestBadKnobs(t *testing.T) {
 			assert.Equal(t, tt.wantBody, body)
 		})
 	}
+}
+
+// TestBaggageChecked: the backend does not rely on the frontend to check the
+// user. Called directly with a user that the frontend would refuse, it
+// refuses it too, quoted, and its answers are plain text that a browser may
+// not sniff as HTML.
+func TestBaggageChecked(t *testing.T) {
+	for _, bag := range []string{"user=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "user=a%0D%0AX-Injected:%201"} {
+		t.Run(bag, func(t *testing.T) {
+			srv, spans := newBackend(t)
+			resp, body := testkit.Get(t, srv.URL+"/hello", "baggage", bag)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Contains(t, body, "baggage: user=")
+			assert.Contains(t, body, "want 1 to 64 letters, digits, '_' or '-'")
+			assert.NotContains(t, body, "\r")
+			assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+			assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+			got := ended(srv, spans)
+			require.Len(t, got, 2)
+			assert.Equal(t, codes.Error, got[0].Status().Code)
+		})
+	}
+	srv, _ := newBackend(t)
+	resp, _ := testkit.Get(t, srv.URL+"/hello", "baggage", "user=carol")
+	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 }

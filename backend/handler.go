@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,17 +48,20 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	span.AddEvent("handling backend call")
 
 	// The user is not a parameter: it travelled as baggage, in its own
-	// header beside traceparent, and otelhttp put it in the context.
+	// header beside traceparent, and otelhttp put it in the context. The
+	// frontend checked it, but anyone can call the backend: check it again.
 	user := baggage.FromContext(ctx).Member("user").Value()
 	if user != "" {
+		if err := params.CheckUser(user); err != nil {
+			h.badRequest(ctx, w, fmt.Errorf("baggage: %w", err))
+			return
+		}
 		span.SetAttributes(attribute.String("user", user))
 	}
 
 	p, _, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
-		h.logger.WarnContext(ctx, "bad request", "err", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.badRequest(ctx, w, err)
 		return
 	}
 	span.SetAttributes(attribute.String("delay", p.Delay.String()), attribute.Bool("fail", p.Fail))
@@ -89,5 +93,14 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	if user == "" {
 		user = "stranger"
 	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	fmt.Fprintf(w, "hello, %s, from the backend\n", user)
+}
+
+// badRequest answers 400 with err, which names what was wrong.
+func (h *handler) badRequest(ctx context.Context, w http.ResponseWriter, err error) {
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
+	h.logger.WarnContext(ctx, "bad request", "err", err)
+	http.Error(w, err.Error(), http.StatusBadRequest)
 }

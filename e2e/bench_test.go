@@ -139,7 +139,7 @@ func runConfig(t *testing.T, c benchConfig, round int) benchResult {
 	begin := time.Now()
 	outcomes := fixedRate(target, *rate, *fixedFor)
 	end := time.Now()
-	r.frontendRSS, r.backendRSS = residentKB(frontend), residentKB(backend)
+	r.frontendRSS, r.backendRSS = statusKB(frontend, "VmRSS"), statusKB(backend, "VmRSS")
 	// The batchers send a batch every 512 spans: let the last full ones
 	// reach Jaeger before the CPU is read.
 	time.Sleep(time.Second)

@@ -115,8 +115,8 @@ func TestCompose(t *testing.T) {
 	t.Run("backend stopped", func(t *testing.T) {
 		c.must("stop", "backend")
 		status, body, traceID := getTraced(t, frontendURL+"/")
-		if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend failed: ") {
-			t.Errorf("with the backend stopped, GET / answered %d %q, want 502 saying the backend failed", status, body)
+		if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend unavailable ") {
+			t.Errorf("with the backend stopped, GET / answered %d %q, want 502 saying the backend is unavailable", status, body)
 		}
 		jaeger.checkTree(t, traceID, []wantSpan{
 			{service: "frontend", name: "GET /", kind: "server",

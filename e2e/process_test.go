@@ -137,14 +137,15 @@ func portFree(port int) bool {
 	return true
 }
 
-// residentKB is the process's resident memory (VmRSS), in kB.
-func residentKB(p *process) int {
+// statusKB is a memory figure of the process from /proc/<pid>/status, in
+// kB: field "VmRSS" is its resident memory now, "VmHWM" the most it has had.
+func statusKB(p *process, field string) int {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 			return kb
 		}

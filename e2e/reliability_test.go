@@ -191,8 +191,8 @@ func TestBackendRestarted(t *testing.T) {
 	start := time.Now()
 	status, body, traceID := p.get(t, "/")
 	down := time.Since(start)
-	if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend failed: ") {
-		t.Errorf("with the backend down: %d %q, want 502 saying the backend failed", status, body)
+	if status != http.StatusBadGateway || !strings.HasPrefix(body, "backend unavailable ") {
+		t.Errorf("with the backend down: %d %q, want 502 saying the backend is unavailable", status, body)
 	}
 	jg.checkTree(t, traceID, []wantSpan{
 		{service: "frontend", name: "GET /", kind: "server", tags: map[string]string{"http.response.status_code": "502"}},
@@ -253,19 +253,19 @@ func TestJaegerDownThenBack(t *testing.T) {
 
 	var rss [3]int // frontend's resident memory, kB: before, during, after the outage
 	time.Sleep(9 * time.Second)
-	rss[0] = residentKB(p.frontend)
+	rss[0] = statusKB(p.frontend, "VmRSS")
 	time.Sleep(1 * time.Second)
 	j.stop()
 	down := time.Now()
 	time.Sleep(9 * time.Second)
-	rss[1] = residentKB(p.frontend)
+	rss[1] = statusKB(p.frontend, "VmRSS")
 	time.Sleep(1 * time.Second)
 	if err := j.start(); err != nil {
 		t.Fatal(err)
 	}
 	back := time.Now()
 	time.Sleep(max(0, 30*time.Second-time.Since(begin)))
-	rss[2] = residentKB(p.frontend)
+	rss[2] = statusKB(p.frontend, "VmRSS")
 	close(stop)
 	outcomes := <-results
 

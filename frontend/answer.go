@@ -16,9 +16,10 @@ import (
 // The errors of the frontend's handler, each answered with its own status
 // by statusOf.
 var (
-	errBadRequest     = errors.New("bad request")       // 400: the caller's mistake
-	errBackendFailed  = errors.New("backend failed")    // 502: the backend erred or is unreachable
-	errBackendTimeout = errors.New("backend timed out") // 504: the backend did not answer in time
+	errBadRequest         = errors.New("bad request")         // 400: the caller's mistake
+	errBackendFailed      = errors.New("backend failed")      // 502: the backend answered with an error
+	errBackendUnavailable = errors.New("backend unavailable") // 502: the backend could not be reached
+	errBackendTimeout     = errors.New("backend timed out")   // 504: the backend did not answer in time
 )
 
 // statusOf maps the handler's errors to HTTP status codes, in one place.
@@ -39,7 +40,17 @@ func (h *handler) backendError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: no answer within %s (BACKEND_TIMEOUT)", errBackendTimeout, h.cfg.BackendTimeout)
 	}
-	return fmt.Errorf("%w: %v", errBackendFailed, err)
+	return fmt.Errorf("%w: %w", errBackendUnavailable, err)
+}
+
+// publicMessage is what the caller is told of err. Why the backend could not
+// be reached (its internal address, a dial error) is for the log and the
+// trace, not for whoever sent the request.
+func publicMessage(err error) string {
+	if errors.Is(err, errBackendUnavailable) {
+		return errBackendUnavailable.Error() + " (the cause is in the trace and the frontend's log)"
+	}
+	return err.Error()
 }
 
 // answer is what the frontend tells the user, as text or as JSON.
@@ -61,15 +72,17 @@ func (h *handler) respondError(w http.ResponseWriter, r *http.Request, err error
 		level = slog.LevelWarn
 	}
 	h.logger.Log(r.Context(), level, "request failed", "status", status, "err", err)
-	h.respond(w, r, status, answer{Error: err.Error()})
+	h.respond(w, r, status, answer{Error: publicMessage(err)})
 }
 
 // respond writes a as JSON when the request accepts it, else as text lines
 // for curl. Both carry the link to the trace in the Jaeger UI.
 func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a answer) {
-	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+	sc := trace.SpanContextFromContext(r.Context())
+	if sc.IsValid() {
 		a.TraceID = sc.TraceID().String()
-		if h.cfg.JaegerUIURL != "" {
+		// An unsampled trace has no spans anywhere: no link to it.
+		if h.cfg.JaegerUIURL != "" && sc.IsSampled() {
 			a.TraceURL = strings.TrimSuffix(h.cfg.JaegerUIURL, "/") + "/trace/" + a.TraceID
 		}
 	}
@@ -91,6 +104,8 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a 
 	switch {
 	case a.TraceURL != "":
 		fmt.Fprintln(w, "trace:", a.TraceURL)
+	case a.TraceID != "" && !sc.IsSampled():
+		fmt.Fprintln(w, "trace:", a.TraceID, "(not sampled: none of its spans was recorded)")
 	case a.TraceID != "":
 		fmt.Fprintln(w, "trace:", a.TraceID, "(no Jaeger configured: look for this trace ID in the services' output)")
 	}

@@ -292,7 +292,10 @@ func TestBadKnobs(t *testing.T) {
 		{"fail not a boolean", "fail=maybe", `bad request: fail="maybe": want true or false`},
 		{"user empty", "user=", `bad request: user="": want 1 to 64 letters, digits, '_' or '-'`},
 		{"user with a space", "user=a+b", `bad request: user="a b": want 1 to 64 letters, digits, '_' or '-'`},
-		{"user too long", "user=" + strings.Repeat("x", 65), `bad request: user="` + strings.Repeat("x", 65) + `": want 1 to 64 letters, digits, '_' or '-'`},
+		{"fail as a digit", "fail=1", `bad request: fail="1": want true or false`},
+		{"user too long", "user=" + strings.Repeat("x", 65), `bad request: user="` + strings.Repeat("x", 64) + `"… (65 bytes): want 1 to 64 letters, digits, '_' or '-'`},
+		// A long value is echoed cut short, not whole.
+		{"huge value", "delay=" + strings.Repeat("9", 30000), `bad request: delay="` + strings.Repeat("9", 64) + `"… (30000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		// A query that cannot be read whole is refused, not read in part.
 		{"bad escape", "delay=%zz", `bad request: query: invalid URL escape "%zz"`},
 		{"too many parameters", "fail=true" + strings.Repeat("&a=1", 10000), `bad request: query: number of URL query parameters exceeded limit`},
@@ -392,11 +395,16 @@ func TestBackendUnreachable(t *testing.T) {
 	p := newPair(t, func(c *frontend.Config) { c.BackendURL, _ = url.Parse("http://127.0.0.1:1") })
 	resp, body := p.get(t, "/")
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
-	assert.True(t, strings.HasPrefix(body, "backend failed: Get \"http://127.0.0.1:1/hello\""), body)
+	// The caller is not told the backend's address or the dial error...
+	assert.Equal(t, "backend unavailable (the cause is in the trace and the frontend's log)", firstLine(body))
+	assert.NotContains(t, body, "127.0.0.1:1")
 
+	// ...the log and the trace are.
+	assert.Contains(t, p.logs.String(), `"err":"backend unavailable: Get \"http://127.0.0.1:1/hello\"`)
 	spans := p.waitSpans(t, 3) // no backend spans
 	call := spanNamed(t, spans, "backend call")
 	assert.Equal(t, codes.Error, call.Status().Code)
+	assert.Contains(t, call.Status().Description, "http://127.0.0.1:1/hello")
 	assert.Equal(t, []string{"making backend call", "exception"}, eventNames(call))
 }
 

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -90,16 +89,14 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusOK, answer{Message: reply, took: took})
 }
 
-var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // parseUser reads user=alice from the query: "" if absent.
 func parseUser(query url.Values) (string, error) {
 	v, ok := query["user"]
 	if !ok {
 		return "", nil
 	}
-	if !userPattern.MatchString(v[0]) {
-		return "", fmt.Errorf("%w: user=%q: want 1 to 64 letters, digits, '_' or '-'", errBadRequest, v[0])
+	if err := params.CheckUser(v[0]); err != nil {
+		return "", fmt.Errorf("%w: %v", errBadRequest, err)
 	}
 	return v[0], nil
 }

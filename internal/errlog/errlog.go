@@ -6,6 +6,7 @@ package errlog
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,13 @@ func (h *Handler) Handle(err error) {
 	if err.Error() == "unsupported sampler: jaeger_remote" {
 		return
 	}
+	// A malformed baggage header is its sender's mistake, not an error of
+	// this service: a warning, which does not use up the budget that the
+	// next export error needs. (The SDK reports it once per process.)
+	if fromCaller(err) {
+		slog.Warn("a caller sent a malformed baggage header; it was ignored", "err", err)
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if now := time.Now(); now.Sub(h.last) >= interval {
@@ -56,4 +64,13 @@ func (h *Handler) Summarize() {
 		slog.Error("opentelemetry errors held back", "errors_suppressed", h.suppressed)
 		h.suppressed = 0
 	}
+}
+
+// fromCaller reports whether err is the baggage propagator's complaint about
+// a header it could not read. The baggage package exports no error values
+// to compare with, so its errors are known by their text.
+func fromCaller(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "baggage") ||
+		strings.HasPrefix(msg, "invalid key") || strings.HasPrefix(msg, "invalid value")
 }

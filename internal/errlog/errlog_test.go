@@ -2,14 +2,18 @@ package errlog_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 
 	"example.com/tracingdemo/internal/errlog"
 )
@@ -49,4 +53,27 @@ func TestRemoteSamplerIsNoError(t *testing.T) {
 	assert.Empty(t, buf.String())
 	otel.Handle(errors.New("unsupported sampler: sometimes"))
 	assert.Contains(t, buf.String(), "unsupported sampler: sometimes")
+}
+
+// TestCallersBaggageIsNoError: a caller that sends too much baggage gets a
+// WARN line, not an ERROR, and does not hold back the next real error.
+func TestCallersBaggageIsNoError(t *testing.T) {
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	errlog.Install()
+
+	header := http.Header{}
+	var members []string
+	for i := range 100 { // the W3C limit is 64
+		members = append(members, fmt.Sprintf("k%d=v", i))
+	}
+	header.Set("baggage", strings.Join(members, ","))
+	propagation.Baggage{}.Extract(context.Background(), propagation.HeaderCarrier(header))
+	otel.Handle(errors.New("traces export: connection refused"))
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2, buf.String())
+	assert.Contains(t, lines[0], `"level":"WARN","msg":"a caller sent a malformed baggage header; it was ignored","err":"too many list-members in baggage-string"`)
+	assert.Contains(t, lines[1], `"level":"ERROR","msg":"opentelemetry error","err":"traces export: connection refused"`)
 }

@@ -1,12 +1,14 @@
 // Package params reads and writes the two query parameters that a user can
 // give the frontend and that the frontend passes on to the backend: delay
 // and fail. Both services read them with Parse, so both accept and refuse
-// the same values.
+// the same values. CheckUser does the same for the user, which the
+// frontend takes from the query and the backend from the baggage.
 package params
 
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -41,18 +43,43 @@ func Parse(q url.Values) (Params, error) {
 	if v := q.Get("delay"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > MaxDelay {
-			return p, fmt.Errorf("delay=%q: want a Go duration from 0s to %s, e.g. delay=200ms", v, MaxDelay)
+			return p, fmt.Errorf("delay=%s: want a Go duration from 0s to %s, e.g. delay=200ms", Quote(v), MaxDelay)
 		}
 		p.Delay = d
 	}
-	if v := q.Get("fail"); v != "" {
-		fail, err := strconv.ParseBool(v)
-		if err != nil {
-			return p, fmt.Errorf("fail=%q: want true or false", v)
-		}
-		p.Fail = fail
+	// Only the two words: strconv.ParseBool would also take 1, t and TRUE,
+	// which the README does not promise.
+	switch v := q.Get("fail"); v {
+	case "", "false":
+	case "true":
+		p.Fail = true
+	default:
+		return p, fmt.Errorf("fail=%s: want true or false", Quote(v))
 	}
 	return p, nil
+}
+
+var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// CheckUser returns an error unless user is a name the services will put in
+// a span, a log line and an answer: 1 to 64 letters, digits, '_' or '-'.
+func CheckUser(user string) error {
+	if !userPattern.MatchString(user) {
+		return fmt.Errorf("user=%s: want 1 to 64 letters, digits, '_' or '-'", Quote(user))
+	}
+	return nil
+}
+
+// maxQuoted is the most of a refused value that an error message repeats:
+// enough to recognize it, not enough to turn a 400 into an echo service.
+const maxQuoted = 64
+
+// Quote is v quoted for an error message, cut to its first maxQuoted bytes.
+func Quote(v string) string {
+	if len(v) <= maxQuoted {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", v[:maxQuoted], len(v))
 }
 
 // Query is p as a query string that Parse reads back, e.g.

@@ -2,6 +2,7 @@ package params_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,12 @@ func TestParse(t *testing.T) {
 		{query: "delay=10.001s", wantErr: `delay="10.001s": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "delay=-1ns", wantErr: `delay="-1ns": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "fail=maybe", wantErr: `fail="maybe": want true or false`},
+		// ParseBool's other spellings are refused: the README promises two.
+		{query: "fail=1", wantErr: `fail="1": want true or false`},
+		{query: "fail=TRUE", wantErr: `fail="TRUE": want true or false`},
+		{query: "fail=t", wantErr: `fail="t": want true or false`},
+		// A long value is echoed cut short.
+		{query: "delay=" + strings.Repeat("9", 36000), wantErr: `delay="` + strings.Repeat("9", 64) + `"… (36000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -37,6 +44,20 @@ func TestParse(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+func TestCheckUser(t *testing.T) {
+	for _, ok := range []string{"alice", "A-b_9", strings.Repeat("x", 64)} {
+		assert.NoError(t, params.CheckUser(ok), ok)
+	}
+	for user, want := range map[string]string{
+		"":                      `user="": want 1 to 64 letters, digits, '_' or '-'`,
+		"<script>":              `user="<script>": want 1 to 64 letters, digits, '_' or '-'`,
+		"a\r\nb":                `user="a\r\nb": want 1 to 64 letters, digits, '_' or '-'`,
+		strings.Repeat("x", 65): `user="` + strings.Repeat("x", 64) + `"… (65 bytes): want 1 to 64 letters, digits, '_' or '-'`,
+	} {
+		assert.EqualError(t, params.CheckUser(user), want)
 	}
 }
 

@@ -2,13 +2,15 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 )
 
 // HealthCheck asks the service listening on addr (an ADDR value, such as
-// ":8080") for GET /healthz, and returns an error unless it answers 200.
+// ":8080") for GET /healthz, and returns an error unless it answers 200 with
+// the body "ok\n", itself, not through a redirect.
 // The binaries run it for their -healthcheck flag: the container images
 // have no shell and no curl to do it.
 func HealthCheck(addr string) error {
@@ -19,14 +21,22 @@ func HealthCheck(addr string) error {
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1" // listening on every address: ask on loopback
 	}
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{
+		Timeout: 2 * time.Second,
+		// A redirect is not the service's answer: it would lead elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + healthPath)
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("/healthz answered %s", resp.Status)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if string(body) != healthy {
+		return fmt.Errorf("/healthz answered 200 with %q, not the service's %q: is another server on %s?", body, healthy, addr)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +15,19 @@ func TestHealthCheck(t *testing.T) {
 	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" {
 			http.NotFound(w, r)
+			return
 		}
+		fmt.Fprintln(w, "ok")
 	}))
 	defer healthy.Close()
+	// Another server on the port: it answers 200 to anything, or redirects
+	// to a place that does.
+	impostor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "<html>welcome</html>")
+	}))
+	defer impostor.Close()
+	redirector := httptest.NewServer(http.RedirectHandler(healthy.URL+"/healthz", http.StatusFound))
+	defer redirector.Close()
 	sick := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
@@ -31,6 +42,8 @@ func TestHealthCheck(t *testing.T) {
 		{"unspecified host means loopback", "0.0.0.0:" + healthyPort, ""},
 		{"unhealthy", sick.Listener.Addr().String(), "/healthz answered 503 Service Unavailable"},
 		{"nothing listening", "127.0.0.1:1", "connection refused"},
+		{"another server", impostor.Listener.Addr().String(), `/healthz answered 200 with "<html>welcome</html>\n", not the service's "ok\n"`},
+		{"a redirect", redirector.Listener.Addr().String(), "/healthz answered 302 Found"},
 		{"bad ADDR", "8080", `ADDR="8080"`},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,6 @@ package server
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"example.com/tracingdemo/internal/errlog"
 	"example.com/tracingdemo/internal/settings"
+	"example.com/tracingdemo/internal/spanattrs"
 	"example.com/tracingdemo/internal/spancount"
 	"example.com/tracingdemo/tracing"
 )
@@ -35,7 +35,7 @@ type Service struct {
 
 // Main is the whole main function of a service:
 //   - SIGINT (Ctrl-C) and SIGTERM (docker stop) cancel Run's context, which
-//     starts its graceful stop;
+//     starts its graceful stop; a second one exits at once (stopOnSignals);
 //   - Run's error is logged, and the process exits 2 for a bad setting, 1
 //     for anything else;
 //   - with -healthcheck, it instead asks the service already running on
@@ -52,13 +52,29 @@ func Main(s Service) {
 		return
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := Run(ctx, os.Stdout, s)
-	stop()
-	if err != nil {
+	if err := Run(stopOnSignals(), os.Stdout, s); err != nil {
 		slog.Error(s.Name+" stopped", "err", err)
 		os.Exit(settings.ExitCode(err))
 	}
+}
+
+// stopOnSignals returns a context that the first SIGINT or SIGTERM cancels.
+// A second signal, from someone who will not wait for the graceful stop,
+// exits at once, with code 1: the requests still in flight get no answer,
+// and their spans are lost.
+func stopOnSignals() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		cancel()
+		sig := <-signals
+		slog.Error("second signal during the stop: exiting now, without waiting for the requests in flight",
+			"signal", sig.String())
+		os.Exit(1)
+	}()
+	return ctx
 }
 
 // Run serves s on ADDR until ctx is done, then stops gracefully: the
@@ -85,7 +101,8 @@ func Run(ctx context.Context, stdout io.Writer, s Service, opts ...tracing.Optio
 	// Jaeger is down, are logged at a bounded rate.
 	exportErrors := errlog.Install()
 	var spans spancount.Counts
-	shutdownTracing, err := tracing.Setup(ctx, s.Name, append(spans.Options(), opts...)...)
+	opts = append(spans.Options(logger), append(opts, tracing.WithSpanProcessor(spanattrs.Copy()))...)
+	shutdownTracing, err := tracing.Setup(ctx, s.Name, opts...)
 	if err != nil {
 		return fmt.Errorf("setting up tracing: %w", err)
 	}
@@ -94,7 +111,11 @@ func Run(ctx context.Context, stdout io.Writer, s Service, opts ...tracing.Optio
 		// spans are in the queue. Bounded, in case Jaeger is unreachable.
 		flushCtx, cancel := context.WithTimeout(context.Background(), flushTimeout)
 		defer cancel()
-		err = errors.Join(err, shutdownTracing(flushCtx))
+		if flushErr := shutdownTracing(flushCtx); flushErr != nil {
+			// A tracing outage costs spans, not the service: it is no
+			// reason to exit 1. The line "spans at stop" counts the loss.
+			logger.Warn("the final flush of the spans did not finish", "err", flushErr)
+		}
 		exportErrors.Summarize()
 		spans.Log(logger)
 	}()

@@ -19,6 +19,10 @@ import (
 // that health checks every few seconds do not crowd out the real traces.
 const healthPath = "/healthz"
 
+// healthy is the answer to /healthz. HealthCheck wants exactly this, so that
+// another server that answers 200 to anything does not pass for the service.
+const healthy = "ok\n"
+
 // Harden adds to a service's router, which already has tracing.Middleware,
 // what a real service needs beside the lesson, and returns the handler to
 // serve:
@@ -32,7 +36,12 @@ const healthPath = "/healthz"
 //     a redirect to its clean form, before any middleware runs, so that
 //     answer would have no span and no log line. Such a path now matches no
 //     route and gets a traced 404, like any other unknown path;
-//   - GET /healthz, answered before the router: no span, no log line.
+//   - GET and HEAD /healthz, answered before the router: no span, no log
+//     line;
+//   - a request body, which no route reads, is not waited for: the answer
+//     goes out at once and the connection is closed after it. Otherwise Go's
+//     server would read a body that trickles in, for up to its ReadTimeout,
+//     before it sent the answer.
 func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) http.Handler {
 	r.SkipClean(true)
 	r.Use(logRequests(logger, ""))
@@ -44,11 +53,14 @@ func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextM
 	r.MethodNotAllowedHandler = unmatched("MethodNotAllowed", methodNotAllowed)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.ContentLength != 0 { // -1: a chunked body, of unknown length
+			w.Header().Set("Connection", "close")
+		}
 		switch {
 		case req.URL.Path != healthPath:
 			r.ServeHTTP(w, req)
-		case req.Method == http.MethodGet:
-			fmt.Fprintln(w, "ok")
+		case req.Method == http.MethodGet || req.Method == http.MethodHead:
+			fmt.Fprint(w, healthy)
 		default:
 			methodNotAllowed(w, req)
 		}

@@ -39,6 +39,7 @@ func TestHarden(t *testing.T) {
 		{strings.Repeat("X", 36000), "/nowhere", 404, "_OTHER NotFound", `"method":"_OTHER","route":"NotFound","status":404`},
 		{"FOO", "/healthz", 405, "", ""},
 		{"GET", "/healthz", 200, "", ""},
+		{"HEAD", "/healthz", 200, "", ""}, // what many health checkers send
 		{"POST", "/healthz", 405, "", ""},
 	}
 	for _, tt := range tests {

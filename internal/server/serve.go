@@ -63,7 +63,8 @@ func Serve(ctx context.Context, ln net.Listener, handler http.Handler, logger *s
 	case <-ctx.Done():
 	}
 
-	logger.Info("stopping: no new connections; waiting for requests in flight", "max_wait", drainTimeout.String())
+	logger.Info("stopping: no new connections; waiting for requests in flight (a second signal stops at once)",
+		"max_wait", drainTimeout.String())
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {

@@ -8,12 +8,20 @@
 // queue is bounded: when Jaeger is slow or down and the queue is full, the
 // batcher drops new spans rather than grow. So, once the batcher has
 // flushed at the stop, spans ended = exported + failed + dropped.
+//
+// While the service runs, the same sum shows drops as they happen: the
+// batcher holds at most its queue and the one batch being exported, so if
+// more spans than that have ended and not come out of the exporter, the
+// rest were dropped.
 package spancount
 
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -25,12 +33,22 @@ type Counts struct {
 	ended    atomic.Int64 // sampled spans that ended and entered the batcher
 	exported atomic.Int64 // spans in batches the exporter sent
 	failed   atomic.Int64 // spans in batches the exporter failed to send
+
+	logger   *slog.Logger // where drops are reported as they happen
+	capacity int64        // the most spans the batcher holds without dropping
+	warned   atomic.Int64 // when drops were last reported, in Unix nanoseconds
 }
+
+// warnInterval is the most often drops are reported while the service runs.
+const warnInterval = 10 * time.Second
 
 // Options are the tracing.Setup options that make c count the spans: a span
 // processor beside the batcher counts those that end, and a wrapper around
-// the exporter counts what it sends.
-func (c *Counts) Options() []tracing.Option {
+// the exporter counts what it sends. Spans dropped while the service runs
+// are reported to logger, at most once per warnInterval.
+func (c *Counts) Options(logger *slog.Logger) []tracing.Option {
+	c.logger = logger
+	c.capacity = batcherCapacity()
 	return []tracing.Option{
 		tracing.WithSpanProcessor(endCounter{c}),
 		tracing.WrapExporter(func(next sdktrace.SpanExporter) sdktrace.SpanExporter {
@@ -43,10 +61,48 @@ func (c *Counts) Options() []tracing.Option {
 // flush. It is silent when no span ended, e.g. after a failed start, which
 // must log one line only: the one that names the problem.
 func (c *Counts) Log(logger *slog.Logger) {
-	if ended := c.ended.Load(); ended > 0 {
-		logger.Info("spans at stop", "ended", ended, "exported", c.exported.Load(),
-			"failed", c.failed.Load(), "dropped", c.dropped())
+	ended := c.ended.Load()
+	if ended == 0 {
+		return
 	}
+	level := slog.LevelInfo
+	if c.dropped() > 0 || c.failed.Load() > 0 {
+		level = slog.LevelWarn
+	}
+	logger.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", c.exported.Load(),
+		"failed", c.failed.Load(), "dropped", c.dropped())
+}
+
+// batcherCapacity is the batcher's queue plus one batch, as the SDK reads
+// them from the environment (an unusable value leaves its default).
+func batcherCapacity() int64 {
+	queue := envInt("OTEL_BSP_MAX_QUEUE_SIZE", 2048)
+	batch := min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512), queue)
+	return queue + batch
+}
+
+func envInt(name string, fallback int64) int64 {
+	n, err := strconv.ParseInt(os.Getenv(name), 10, 64)
+	if err != nil || n <= 0 {
+		return fallback
+	}
+	return n
+}
+
+// reportDrops logs, at most once per warnInterval, that spans have been
+// dropped, and at least how many: the batcher cannot hold more than its
+// capacity. The exact count comes in the line at the stop.
+func (c *Counts) reportDrops() {
+	waiting := c.ended.Load() - c.exported.Load() - c.failed.Load()
+	if waiting <= c.capacity || c.logger == nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), c.warned.Load()
+	if now-last < int64(warnInterval) || !c.warned.CompareAndSwap(last, now) {
+		return
+	}
+	c.logger.Warn("spans dropped: the exporter cannot keep up, and the batcher's queue is full",
+		"dropped_at_least", waiting-c.capacity, "queue_and_batch", c.capacity)
 }
 
 // dropped is the number of spans that ended but never reached the exporter:
@@ -58,11 +114,14 @@ func (c *Counts) dropped() int64 {
 
 type endCounter struct{ counts *Counts }
 
+// OnEnd runs after the batcher's own OnEnd (tracing.Setup registers the
+// batcher first), so a span it counts is already queued or dropped.
 func (e endCounter) OnEnd(s sdktrace.ReadOnlySpan) {
 	// The batcher ignores unsampled spans too (a recording, unsampled span
 	// is possible with a custom sampler).
 	if s.SpanContext().IsSampled() {
 		e.counts.ended.Add(1)
+		e.counts.reportDrops()
 	}
 }
 

@@ -54,21 +54,27 @@ func TestSpansAtStop(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
-			var buf bytes.Buffer
+			var buf testkit.SyncBuffer
+			logger := slog.New(slog.NewTextHandler(&buf, nil))
 			var counts spancount.Counts
 			exporter := &stuckExporter{release: make(chan struct{}), fail: tc.fail}
 			shutdown, err := tracing.Setup(context.Background(), "svc",
-				append(counts.Options(), tracing.WithExporter(exporter))...)
+				append(counts.Options(logger), tracing.WithExporter(exporter))...)
 			require.NoError(t, err)
 			for range 20 {
 				_, span := otel.Tracer("test").Start(context.Background(), "work")
 				span.End()
 			}
+			// The drops are reported as they happen, before the stop: the
+			// 9th span could not fit in a queue of 4 and a batch of 4.
+			assert.Contains(t, buf.String(), `level=WARN msg="spans dropped: the exporter cannot keep up, and the batcher's queue is full" dropped_at_least=1 queue_and_batch=8`)
+			assert.Equal(t, 1, strings.Count(buf.String(), "spans dropped"), "once per interval")
+
 			close(exporter.release)
 			require.NoError(t, shutdown(context.Background()))
-			counts.Log(slog.New(slog.NewTextHandler(&buf, nil)))
+			counts.Log(logger)
 
-			_, line, found := strings.Cut(buf.String(), `msg="spans at stop" `)
+			_, line, found := strings.Cut(buf.String(), `level=WARN msg="spans at stop" `)
 			require.True(t, found, buf.String())
 			var ended, exported, failed, dropped int
 			_, err = fmt.Sscanf(line, "ended=%d exported=%d failed=%d dropped=%d", &ended, &exported, &failed, &dropped)

@@ -73,9 +73,9 @@ func SetOTelEnv(t testing.TB, env map[string]string) {
 			t.Setenv(name, "")
 		}
 	}
-	// The services set these two where unset (settings.SetOTelDefaults):
+	// The services set these where unset (settings.SetOTelDefaults):
 	// register them, so that the cleanup unsets them again.
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"} {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"} {
 		t.Setenv(name, "")
 	}
 	for name, value := range env {
