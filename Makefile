@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: help build run jaeger run-jaeger prometheus run-prometheus kustomize chromium test lint unit e2e manifests reliability compose-test screenshots fuzz vulncheck bench clean
+.PHONY: help build run jaeger run-jaeger prometheus run-prometheus kustomize otelcol chromium test lint unit e2e manifests reliability compose-test screenshots fuzz vulncheck bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,13 @@ kustomize: bin/kustomize ## build kustomize from source into bin/kustomize
 bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 	cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
 
+# An OpenTelemetry Collector with the components of the routing tier of
+# deploy/kubernetes (contrib 0.140.1, as Jaeger 2.13.0), built from the Go
+# module proxy in its own module, tools/otelcol, for its tests.
+otelcol: bin/otelcol ## build the OpenTelemetry Collector of the routing tier into bin/otelcol
+bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
+	cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .
+
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so.
 chromium:
@@ -74,7 +81,7 @@ test: lint unit manifests e2e compose-test ## everything CI runs: lint, unit, ma
 
 # e2e/ is a module of its own (its go.mod says why): it is vetted and
 # tested from inside it.
-E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui -prometheus=$(CURDIR)/bin/prometheus
+E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui -prometheus=$(CURDIR)/bin/prometheus -otelcol=$(CURDIR)/bin/otelcol
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -86,13 +93,14 @@ unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
 # The Kubernetes manifests, offline: built by kustomize, decoded strictly
-# into the API's types, checked, and their Jaeger configs loaded by Jaeger.
+# into the API's types, checked, and their configs loaded by the real Jaeger
+# and Collector.
 # deploy/kubernetes is a module of its own, so that k8s.io/api stays out of
 # ours.
-manifests: kustomize jaeger ## check the Kubernetes manifests in deploy/kubernetes
-	cd deploy/kubernetes && $(GO) test -count=1 -v . -kustomize=$(CURDIR)/bin/kustomize -jaeger=$(CURDIR)/bin/jaeger
+manifests: kustomize jaeger otelcol ## check the Kubernetes manifests in deploy/kubernetes
+	cd deploy/kubernetes && $(GO) test -count=1 -v . -kustomize=$(CURDIR)/bin/kustomize -jaeger=$(CURDIR)/bin/jaeger -otelcol=$(CURDIR)/bin/otelcol
 
-e2e: jaeger prometheus chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
+e2e: jaeger prometheus otelcol chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
 	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
 
 # The faults of e2e/reliability_test.go and their neighbours, one line of

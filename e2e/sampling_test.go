@@ -124,37 +124,12 @@ func TestTailSampling(t *testing.T) {
 	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+tail.url(tail.otlpHTTPPort, ""),
 		"OTEL_BSP_SCHEDULE_DELAY=5000")
 
-	const errors, slow, plain = 30, 30, 240
-	var paths []string
-	for i := range errors + slow + plain {
-		switch {
-		case i < errors:
-			paths = append(paths, "/?fail=true")
-		case i < errors+slow:
-			paths = append(paths, "/?delay=600ms")
-		default:
-			paths = append(paths, "/?user=plain")
-		}
-	}
-	order := rand.Perm(len(paths))
-	shuffled := make([]string, len(paths))
-	for i, j := range order {
-		shuffled[i] = paths[j]
-	}
-	start := time.Now()
-	traceIDs, _ := sendAll(t, p, shuffled)
-	sent := time.Now()
-	t.Logf("sent %d requests in %s", len(paths), sent.Sub(start).Round(time.Millisecond))
-
-	// A decision comes decision_wait (10 s) after a trace's first span
-	// arrives, which is up to one batch (5 s) after its request: wait
-	// until every decision is made, and a little more.
-	time.Sleep(time.Until(sent.Add(5*time.Second + 10*time.Second + 3*time.Second)))
+	shuffled, traceIDs, sent := sendMix(t, p)
 
 	kept := map[string]int{}
 	partial := 0
 	for i, id := range traceIDs {
-		class := map[string]string{"/?fail=true": "errors", "/?delay=600ms": "slow", "/?user=plain": "plain"}[shuffled[i]]
+		class := mixClass[shuffled[i]]
 		switch spans := tail.stored(t, id); spans {
 		case 0:
 		case 5:
@@ -164,18 +139,50 @@ func TestTailSampling(t *testing.T) {
 			t.Errorf("%s trace %s is in Jaeger in part: %d spans of 5", class, id, spans)
 		}
 	}
-	if kept["errors"] != errors {
-		t.Errorf("%d of %d error traces kept, want all: the errors policy", kept["errors"], errors)
+	if kept["errors"] != mixErrors {
+		t.Errorf("%d of %d error traces kept, want all: the errors policy", kept["errors"], mixErrors)
 	}
-	if kept["slow"] != slow {
-		t.Errorf("%d of %d slow traces (600 ms) kept, want all: the latency policy", kept["slow"], slow)
+	if kept["slow"] != mixSlow {
+		t.Errorf("%d of %d slow traces (600 ms) kept, want all: the latency policy", kept["slow"], mixSlow)
 	}
 	// Binomial(240, 0.1): mean 24, standard deviation 4.6.
 	if kept["plain"] < 8 || kept["plain"] > 42 {
-		t.Errorf("%d of %d plain traces kept, want about 10 %%: 8 to 42", kept["plain"], plain)
+		t.Errorf("%d of %d plain traces kept, want about 10 %%: 8 to 42", kept["plain"], mixPlain)
 	}
 	fmt.Printf("sampling: tail (jaeger/tail-sampling.yaml): kept %d/%d error traces, %d/%d slow, %d/%d plain (10 %% expected); %d traces in part; decided within %s of the last request\n",
-		kept["errors"], errors, kept["slow"], slow, kept["plain"], plain, partial, time.Since(sent).Round(time.Second))
+		kept["errors"], mixErrors, kept["slow"], mixSlow, kept["plain"], mixPlain, partial, time.Since(sent).Round(time.Second))
+}
+
+// The request mix of the tail-sampling tests: 30 that fail, 30 slow ones
+// (600 ms) and 240 plain ones, the class of each path.
+const mixErrors, mixSlow, mixPlain = 30, 30, 240
+
+var mixClass = map[string]string{"/?fail=true": "errors", "/?delay=600ms": "slow", "/?user=plain": "plain"}
+
+// sendMix sends the mix to the pair's frontend, in a random order, and
+// waits until a tail sampler has decided on every trace: decision_wait
+// (10 s) after a trace's first span arrives, which is up to one batch (5 s)
+// after its request, and a little more. It returns the paths in the order
+// sent, their trace IDs, and when the last answer came.
+func sendMix(t *testing.T, p *pair) (paths, traceIDs []string, sent time.Time) {
+	t.Helper()
+	for i := range mixErrors + mixSlow + mixPlain {
+		switch {
+		case i < mixErrors:
+			paths = append(paths, "/?fail=true")
+		case i < mixErrors+mixSlow:
+			paths = append(paths, "/?delay=600ms")
+		default:
+			paths = append(paths, "/?user=plain")
+		}
+	}
+	rand.Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+	start := time.Now()
+	traceIDs, _ = sendAll(t, p, paths)
+	sent = time.Now()
+	t.Logf("sent %d requests in %s", len(paths), sent.Sub(start).Round(time.Millisecond))
+	time.Sleep(time.Until(sent.Add(5*time.Second + 10*time.Second + 3*time.Second)))
+	return paths, traceIDs, sent
 }
 
 // TestRemoteSampling: with OTEL_TRACES_SAMPLER=jaeger_remote, the services

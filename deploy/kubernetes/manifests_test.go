@@ -26,6 +26,7 @@ import (
 var (
 	kustomizeBin = flag.String("kustomize", "../../bin/kustomize", "kustomize, built by `make kustomize`")
 	jaegerBin    = flag.String("jaeger", "../../bin/jaeger", "Jaeger v2, built by `make jaeger`")
+	otelcolBin   = flag.String("otelcol", "../../bin/otelcol", "the OpenTelemetry Collector, built by `make otelcol`")
 )
 
 // kustomizations are the folders a user can `kubectl apply -k`.
@@ -241,15 +242,20 @@ func matches(selector, labels map[string]string) bool {
 	return true
 }
 
-// TestConfigsLoad: every Jaeger config that a ConfigMap carries, and the
-// production store's, loads in the real Jaeger (`jaeger validate`), with
-// its components and their settings.
+// TestConfigsLoad: every config that a ConfigMap carries, and the
+// production store's, loads in the real binary it is for (`validate`):
+// Jaeger's in Jaeger, the routing tier's in the Collector, each with its
+// components and their settings.
 func TestConfigsLoad(t *testing.T) {
-	configs := map[string]string{} // where: the config
+	type config struct{ bin, content string }
+	configs := map[string]config{} // where: the config
 	for _, dir := range kustomizations {
 		for _, cm := range build(t, dir).configMaps {
-			if strings.HasPrefix(cm.Name, "jaeger-") {
-				configs[dir+", ConfigMap "+cm.Name] = cm.Data["config.yaml"]
+			switch {
+			case strings.HasPrefix(cm.Name, "jaeger-"):
+				configs[dir+", ConfigMap "+cm.Name] = config{*jaegerBin, cm.Data["config.yaml"]}
+			case strings.HasPrefix(cm.Name, "otel-collector-"):
+				configs[dir+", ConfigMap "+cm.Name] = config{*otelcolBin, cm.Data["config.yaml"]}
 			}
 		}
 	}
@@ -259,24 +265,24 @@ func TestConfigsLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		configs[file] = string(b)
+		configs[file] = config{*jaegerBin, string(b)}
 	}
-	if len(configs) < 4 {
-		t.Errorf("found %d Jaeger configs, want the base's, the sampler's, the store's and production's", len(configs))
+	if len(configs) < 5 {
+		t.Errorf("found %d configs, want Jaeger's of the base, the sampler, the store and production, and the Collector's", len(configs))
 	}
-	for where, config := range configs {
+	for where, c := range configs {
 		file := filepath.Join(t.TempDir(), "config.yaml")
-		if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		if err := os.WriteFile(file, []byte(c.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		cmd := exec.Command(*jaegerBin, "validate", "--config", "file:"+file)
+		cmd := exec.Command(c.bin, "validate", "--config", "file:"+file)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			t.Errorf("%s: jaeger validate: %v\n%s", where, err, out.String())
+			t.Errorf("%s: %s validate: %v\n%s", where, filepath.Base(c.bin), err, out.String())
 		}
 	}
-	t.Logf("%d Jaeger configs loaded", len(configs))
+	t.Logf("%d configs loaded", len(configs))
 }
 
 // TestSamplerPoliciesMatch: the tail samplers at scale decide as the
