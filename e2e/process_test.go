@@ -24,6 +24,8 @@ var (
 	jaegerBin = flag.String("jaeger", "../bin/jaeger", "the Jaeger v2 binary, built by `make jaeger`")
 	jaegerUI  = flag.String("jaeger-ui", "../bin/jaeger-ui", "the Jaeger UI's files, written by `make jaeger`")
 	promBin   = flag.String("prometheus", "../bin/prometheus", "the Prometheus binary, built by `make prometheus`")
+	// The Collector of the routing tier, built by `make otelcol`.
+	otelcolBin = flag.String("otelcol", "../bin/otelcol", "the OpenTelemetry Collector, built by `make otelcol`")
 )
 
 // process is one program the tests started: a service or Jaeger.

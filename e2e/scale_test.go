@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -14,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 )
-
-var otelcolBin = flag.String("otelcol", "../bin/otelcol", "the OpenTelemetry Collector, built by `make otelcol`")
 
 // The configs of deploy/kubernetes/overlays/tail-sampling-at-scale, which
 // the scale-out test runs on one machine, as they are but for addresses.

@@ -17,6 +17,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Copy returns the span processor.
@@ -25,9 +26,14 @@ func Copy() sdktrace.SpanProcessor { return copier{} }
 type copier struct{}
 
 // OnStart runs once the span's first attributes are set (and cut to the
-// limit by the SDK). It sets each string attribute again, to a copy; the
-// SDK keeps the last value of a key, and drops the first at the span's end.
+// limit by the SDK). It sets each string attribute of a server span again,
+// to a copy; the SDK keeps the last value of a key, and drops the first at
+// the span's end. Only server spans copy strings of a request that someone
+// else sent; the others hold the services' own strings.
 func (copier) OnStart(_ context.Context, span sdktrace.ReadWriteSpan) {
+	if span.SpanKind() != trace.SpanKindServer {
+		return
+	}
 	var copies []attribute.KeyValue
 	for _, kv := range span.Attributes() {
 		if kv.Value.Type() == attribute.STRING {
