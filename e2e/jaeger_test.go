@@ -98,27 +98,39 @@ func startJaegerConfig(t *testing.T, config string, extra ...string) *jaeger {
 		t.Fatal(err)
 	}
 	j := &jaeger{queryPort: freePort(), healthPort: freePort(), otlpHTTPPort: freePort(), otlpGRPCPort: freePort()}
-	set := func(key string, port int) string { return fmt.Sprintf("--set=%s=127.0.0.1:%d", key, port) }
 	j.bin = *jaegerBin
 	j.args = []string{"--config", config,
-		set("extensions.jaeger_query.http.endpoint", j.queryPort),
-		set("extensions.jaeger_query.grpc.endpoint", freePort()),
-		set("extensions.healthcheckv2.http.endpoint", j.healthPort),
-		set("receivers.otlp.protocols.http.endpoint", j.otlpHTTPPort),
-		set("receivers.otlp.protocols.grpc.endpoint", j.otlpGRPCPort),
+		setAddr("extensions.jaeger_query.http.endpoint", j.queryPort),
+		setAddr("extensions.jaeger_query.grpc.endpoint", freePort()),
+		setAddr("extensions.healthcheckv2.http.endpoint", j.healthPort),
+		setAddr("receivers.otlp.protocols.http.endpoint", j.otlpHTTPPort),
+		setAddr("receivers.otlp.protocols.grpc.endpoint", j.otlpGRPCPort),
 		"--set=extensions.jaeger_query.ui.assets_path=" + ui,
 	}
 	j.args = append(j.args, extra...)
 	j.jaegerAPI = jaegerAPI{base: j.url(j.queryPort, "")}
+	j.run(t, "the Jaeger of "+config)
+	return j
+}
+
+// setAddr is the flag that moves a listener of a Jaeger or Collector config
+// to 127.0.0.1:port.
+func setAddr(key string, port int) string {
+	return fmt.Sprintf("--set=%s=127.0.0.1:%d", key, port)
+}
+
+// run starts j and stops it when the test ends, checking that it exited 0;
+// what names it in the failure.
+func (j *jaeger) run(t *testing.T, what string) {
+	t.Helper()
 	if err := j.start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if exit := j.stop(); exit != 0 {
-			t.Errorf("the Jaeger of %s exited with %d:\n%s", config, exit, j.out)
+			t.Errorf("%s exited with %d:\n%s", what, exit, j.out)
 		}
 	})
-	return j
 }
 
 // start starts Jaeger on its ports, empty (memory storage), and waits until

@@ -27,7 +27,7 @@ import (
 func TestREDMetrics(t *testing.T) {
 	promPort, metricsPort := freePort(), freePort()
 	j := startJaegerConfig(t, "../jaeger/monitor.yaml",
-		fmt.Sprintf("--set=exporters.prometheus.endpoint=127.0.0.1:%d", metricsPort),
+		setAddr("exporters.prometheus.endpoint", metricsPort),
 		fmt.Sprintf("--set=extensions.jaeger_storage.metric_backends.prometheus.prometheus.endpoint=http://127.0.0.1:%d", promPort))
 	startPrometheus(t, promPort, fmt.Sprintf("127.0.0.1:%d", metricsPort))
 	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+j.url(j.otlpHTTPPort, ""), "JAEGER_UI_URL="+j.url(j.queryPort, ""))

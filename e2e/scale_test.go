@@ -46,7 +46,7 @@ func startSamplers(t *testing.T) *tiers {
 	t.Helper()
 	remoteStorage := freePort()
 	tr := &tiers{store: startJaegerConfig(t, storeConfig, noMetrics,
-		fmt.Sprintf("--set=extensions.remote_storage.endpoint=127.0.0.1:%d", remoteStorage))}
+		setAddr("extensions.remote_storage.endpoint", remoteStorage))}
 	for i := range 2 {
 		tr.samplerGRPC[i], tr.samplerHTTP[i] = freePort(), freePort()
 		mark := writeFile(t, fmt.Sprintf("mark-%d.yaml", i), fmt.Sprintf(`processors:
@@ -59,22 +59,14 @@ service:
       processors: [tail_sampling, attributes/sampler]
 `, i))
 		j := &jaeger{healthPort: freePort(), bin: *jaegerBin}
-		set := func(key string, port int) string { return fmt.Sprintf("--set=%s=127.0.0.1:%d", key, port) }
 		j.args = []string{"--config", samplerConfig, "--config", mark, noMetrics,
-			set("extensions.healthcheckv2.http.endpoint", j.healthPort),
-			set("receivers.otlp.protocols.grpc.endpoint", tr.samplerGRPC[i]),
-			set("receivers.otlp.protocols.http.endpoint", tr.samplerHTTP[i]),
-			set("extensions.jaeger_storage.backends.store.grpc.endpoint", remoteStorage),
-			set("extensions.jaeger_storage.backends.store.grpc.writer.endpoint", tr.store.otlpGRPCPort),
+			setAddr("extensions.healthcheckv2.http.endpoint", j.healthPort),
+			setAddr("receivers.otlp.protocols.grpc.endpoint", tr.samplerGRPC[i]),
+			setAddr("receivers.otlp.protocols.http.endpoint", tr.samplerHTTP[i]),
+			setAddr("extensions.jaeger_storage.backends.store.grpc.endpoint", remoteStorage),
+			setAddr("extensions.jaeger_storage.backends.store.grpc.writer.endpoint", tr.store.otlpGRPCPort),
 		}
-		if err := j.start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if exit := j.stop(); exit != 0 {
-				t.Errorf("sampler %d exited with %d:\n%s", i, exit, j.out)
-			}
-		})
+		j.run(t, fmt.Sprintf("sampler %d", i))
 	}
 	return tr
 }
@@ -99,9 +91,9 @@ func (tr *tiers) startCollector(t *testing.T) {
 	health := freePort()
 	tr.collectorHTTP = freePort()
 	args := []string{"--config", config, noMetrics,
-		fmt.Sprintf("--set=receivers.otlp.protocols.grpc.endpoint=127.0.0.1:%d", freePort()),
-		fmt.Sprintf("--set=receivers.otlp.protocols.http.endpoint=127.0.0.1:%d", tr.collectorHTTP),
-		fmt.Sprintf("--set=extensions.health_check.endpoint=127.0.0.1:%d", health),
+		setAddr("receivers.otlp.protocols.grpc.endpoint", freePort()),
+		setAddr("receivers.otlp.protocols.http.endpoint", tr.collectorHTTP),
+		setAddr("extensions.health_check.endpoint", health),
 	}
 	if tr.collectorExtra != "" {
 		args = append(args, "--config", tr.collectorExtra)

@@ -101,7 +101,8 @@ func Run(ctx context.Context, stdout io.Writer, s Service, opts ...tracing.Optio
 	// Jaeger is down, are logged at a bounded rate.
 	exportErrors := errlog.Install()
 	var spans spancount.Counts
-	opts = append(spans.Options(logger), append(opts, tracing.WithSpanProcessor(spanattrs.Copy()))...)
+	// Count the spans, and let no queued span keep its request alive.
+	opts = append(append(spans.Options(logger), tracing.WithSpanProcessor(spanattrs.Copy())), opts...)
 	shutdownTracing, err := tracing.Setup(ctx, s.Name, opts...)
 	if err != nil {
 		return fmt.Errorf("setting up tracing: %w", err)
