@@ -2,6 +2,12 @@
 
 GO ?= go
 
+# Every build uses Go 1.27.3, the toolchain named in go.mod, whatever Go is
+# installed: the go command fetches it from the Go module proxy the first
+# time (about 76 MB). Machines whose Go says GOTOOLCHAIN=local would
+# otherwise build with their own, older Go and its known vulnerabilities.
+export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
+
 .PHONY: help build run jaeger run-jaeger prometheus run-prometheus kustomize otelcol chromium test lint unit e2e manifests reliability compose-test screenshots fuzz vulncheck bench clean
 
 help: ## list the commands
@@ -44,7 +50,7 @@ JAEGER_STRATEGIES_FLAG = --set=extensions.remote_sampling.file.path=$(CURDIR)/ja
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686 (JAEGER_CONFIG=…)
 	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG)
 
-# Prometheus 3.6.0 (module v0.306.0), for Jaeger's Monitor tab, built from
+# Prometheus 3.11.3 (module v0.311.3), for Jaeger's Monitor tab, built from
 # the Go module proxy in its own module, tools/prometheus, like Jaeger.
 # Built this way it serves its query API, which is all Jaeger needs, but no
 # web UI of its own. Static, so that it also runs in the Docker stand-in.
@@ -59,7 +65,7 @@ run-prometheus: prometheus ## run Prometheus here on 9090, for Jaeger's Monitor 
 	sed 's/jaeger:8889/localhost:8889/' prometheus/prometheus.yml >bin/prometheus-data/prometheus.yml
 	bin/prometheus --config.file=bin/prometheus-data/prometheus.yml --storage.tsdb.path=bin/prometheus-data
 
-# kustomize v5.8.2, built from the Go module proxy in its own module,
+# kustomize v5.8.3, built from the Go module proxy in its own module,
 # tools/kustomize, to build and check the manifests in deploy/kubernetes.
 kustomize: bin/kustomize ## build kustomize from source into bin/kustomize
 bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
@@ -77,17 +83,22 @@ bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
 chromium:
 	@scripts/install-chromium.sh
 
-test: lint unit manifests e2e compose-test ## everything CI runs: lint, unit, manifest, end-to-end and compose tests
+test: lint unit manifests e2e compose-test vulncheck ## everything CI runs: lint, unit, manifest, end-to-end and compose tests, and the vulnerability scan
 
 # e2e/ is a module of its own (its go.mod says why): it is vetted and
 # tested from inside it.
 E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui -prometheus=$(CURDIR)/bin/prometheus -otelcol=$(CURDIR)/bin/otelcol
 
-lint: ## gofmt and go vet
+# Every module of the project: its go.mod and go.sum must be tidy.
+MODULES = . e2e deploy/kubernetes tools/compose tools/jaeger tools/kustomize tools/otelcol tools/prometheus tools/vulncheck
+
+lint: ## gofmt, go vet, and go mod tidy in every module
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff) || { echo "lint: $$m: go mod tidy needed (the diff is above)"; exit 1; }; done
 	$(GO) vet ./...
 	cd e2e && $(GO) vet -tags e2e . && $(GO) vet -tags compose . && $(GO) vet -tags bench .
 	cd deploy/kubernetes && $(GO) vet .
+	cd tools/vulncheck && $(GO) vet ./vulnscan
 
 unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
@@ -136,16 +147,28 @@ bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per export
 	$(GO) test -run '^$$' -bench . -benchmem ./frontend/ ./internal/spanattrs/
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
-# govulncheck reports the known vulnerabilities that the code can actually
-# reach, from the Go vulnerability database. It needs that database:
-# vuln.go.dev by default, which needs internet; or a local copy in the same
-# layout, e.g. GOVULNDB=file:///srv/vulndb. Not part of `make test`: the
-# answer changes with the database, not with our code.
-GOVULNDB ?= https://vuln.go.dev
-vulncheck: bin/govulncheck ## known vulnerabilities the code reaches (needs vuln.go.dev or GOVULNDB)
-	bin/govulncheck -db $(GOVULNDB) ./...
-bin/govulncheck: tools/vulncheck/go.mod tools/vulncheck/go.sum
-	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/govulncheck golang.org/x/vuln/cmd/govulncheck
+# Known vulnerabilities that our code or the tools we build can reach,
+# offline: govulncheck v1.9.0 (tools/vulncheck) with the Go vulnerability
+# database built from the module golang.org/x/vulndb, at the version that
+# tools/vulncheck/go.mod pins (scripts/vulndb.sh). It fails on any
+# vulnerability reachable from our services; a tool's may stay only with a
+# reason, in tools/vulncheck/allowlist.txt. The service images' binaries are
+# scanned where Docker answers (make compose-test builds them). GOVULNDB
+# picks another database, e.g. the live one: GOVULNDB=https://vuln.go.dev.
+GOVULNDB ?= file://$(CURDIR)/bin/vulndb
+VULN_OURS = source:. source:e2e source:deploy/kubernetes binary:bin/frontend binary:bin/backend \
+	$(if $(shell docker info >/dev/null 2>&1 && echo yes),image:tracingdemo/frontend image:tracingdemo/backend)
+VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:bin/kustomize binary:bin/docker-compose
+vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## known vulnerabilities our code and tools reach, offline; fails on any in our services
+	@$(if $(filter image:%,$(VULN_OURS)),,echo "vulncheck: SKIPPED: the service images' binaries (no Docker engine answers)")
+	bin/vulnscan -govulncheck bin/govulncheck -db $(GOVULNDB) -allow tools/vulncheck/allowlist.txt \
+		-tags e2e,compose,bench -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
+bin/govulncheck bin/gendb &: tools/vulncheck/go.mod tools/vulncheck/go.sum
+	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/ golang.org/x/vuln/cmd/govulncheck golang.org/x/vulndb/cmd/gendb
+bin/vulnscan: tools/vulncheck/go.mod tools/vulncheck/vulnscan/main.go
+	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/vulnscan ./vulnscan
+bin/vulndb/version: tools/vulncheck/go.mod tools/vulncheck/go.sum bin/gendb scripts/vulndb.sh
+	scripts/vulndb.sh bin/vulndb
 
 # docker-compose.yml, run for real on this machine's Docker engine. Skipped,
 # with a line that says so, where no Docker engine answers. Users run Compose
@@ -165,9 +188,10 @@ compose-test-run: jaeger prometheus chromium $(COMPOSE_PLUGIN)
 	scripts/docker-stand-ins.sh
 	cd e2e && $(if $(COMPOSE_PLUGIN),DOCKER_CONFIG=$(CURDIR)/bin/docker-config) $(GO) test -tags compose -count=1 -v -timeout 30m . $(E2E_FLAGS)
 
-# Compose v5.0.2, the version tested here against Debian 12's Docker Engine
-# 20.10 (API 1.41). (The newest, v5.7.0, asks for Go 1.26.10 in its go.mod.)
-COMPOSE_VERSION := v5.0.2
+# Compose v5.6.0, the version tested here against Debian 12's Docker Engine
+# 20.10 (API 1.41). (v5.7 imports github.com/docker/secrets-engine/x, which
+# the Go module proxy refuses to serve.)
+COMPOSE_VERSION := v5.6.0
 bin/docker-compose: tools/compose/go.mod tools/compose/go.sum
 	cd tools/compose && CGO_ENABLED=0 $(GO) build -trimpath \
 		-ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" \

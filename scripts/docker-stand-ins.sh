@@ -4,13 +4,13 @@
 # registry (this project's CI machines). The project's files always name the
 # real images.
 #
-#   golang:1.26                                 this machine's Go toolchain on busybox
+#   golang:1.27                                 the Go toolchain go.mod names on busybox
 #   gcr.io/distroless/static-debian12:nonroot   CA certificates and /etc/passwd; no shell
 #   jaegertracing/jaeger:2.13.0                 bin/jaeger (make jaeger) on busybox, as
 #                                               the real image runs Jaeger on Alpine, and
 #                                               serving the real UI from bin/jaeger-ui, as
 #                                               the real image serves the UI it bundles
-#   prom/prometheus:v3.6.0                      bin/prometheus (make prometheus) on busybox,
+#   prom/prometheus:v3.11.3                      bin/prometheus (make prometheus) on busybox,
 #                                               as the real image has busybox too; for
 #                                               jaeger/monitor.compose.yml
 #
@@ -24,11 +24,14 @@
 # Usage: scripts/docker-stand-ins.sh   (from make compose-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Go that go.mod names, as the Makefile uses, fetched from the Go module
+# proxy: the stand-in for golang:1.27 is made from it.
+export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 
-GOLANG_IMAGE=golang:1.26
+GOLANG_IMAGE=golang:1.27
 DISTROLESS_IMAGE=gcr.io/distroless/static-debian12:nonroot
 JAEGER_IMAGE=jaegertracing/jaeger:2.13.0
-PROMETHEUS_IMAGE=prom/prometheus:v3.6.0
+PROMETHEUS_IMAGE=prom/prometheus:v3.11.3
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
