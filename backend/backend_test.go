@@ -65,6 +65,9 @@ func TestBadKnobs(t *testing.T) {
 		{"delay=11s", "delay=\"11s\": want a Go duration from 0s to 10s, e.g. delay=200ms\n"},
 		{"fail=maybe", "fail=\"maybe\": want true or false\n"},
 		{"delay=%zz", "query: invalid URL escape \"%zz\"\n"},
+		// The user comes in the baggage, but a bad one in the query is
+		// refused too, by the same rule as the frontend's.
+		{"user=%3Cb%3E", "user=\"<b>\": want 1 to 64 letters, digits, '_' or '-'\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -59,7 +59,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		span.SetAttributes(attribute.String("user", user))
 	}
 
-	p, _, err := params.FromQuery(r.URL.RawQuery)
+	p, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.badRequest(ctx, w, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -67,19 +66,18 @@ type handler struct {
 //  4. callBackend calls the backend inside the span "backend call";
 //  5. the answer relays the backend's reply, with a link to the trace.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
-	p, query, err := params.FromQuery(r.URL.RawQuery)
+	p, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	user, err := parseUser(query)
-	if err != nil {
-		h.respondError(w, r, err)
-		return
-	}
 	// r.Context() holds the root span: every span started from ctx, or
 	// from a context made from it, is a child in the same trace.
-	ctx := withUserBaggage(r.Context(), user)
+	ctx, err := withUserBaggage(r.Context(), p.User)
+	if err != nil {
+		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
 
 	reply, took, err := h.callBackend(ctx, p)
 	if err != nil {
@@ -89,31 +87,19 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusOK, answer{Message: reply, took: took})
 }
 
-// parseUser reads user=alice from the query: "" if absent.
-func parseUser(query url.Values) (string, error) {
-	v, ok := query["user"]
-	if !ok {
-		return "", nil
-	}
-	if err := params.CheckUser(v[0]); err != nil {
-		return "", fmt.Errorf("%w: %v", errBadRequest, err)
-	}
-	return v[0], nil
-}
-
 // withUserBaggage sets the baggage the backend call will carry: the user
 // alone. It replaces whatever baggage the caller sent, so the frontend only
 // ever passes on what it has checked.
-func withUserBaggage(ctx context.Context, user string) context.Context {
+func withUserBaggage(ctx context.Context, user string) (context.Context, error) {
 	if user == "" {
-		return baggage.ContextWithoutBaggage(ctx)
+		return baggage.ContextWithoutBaggage(ctx), nil
 	}
 	member, err := baggage.NewMemberRaw("user", user)
-	if err != nil { // cannot happen: parseUser checked the value
-		return baggage.ContextWithoutBaggage(ctx)
+	if err != nil {
+		return ctx, err
 	}
-	b, _ := baggage.New(member)
-	return baggage.ContextWithBaggage(ctx, b)
+	b, err := baggage.New(member)
+	return baggage.ContextWithBaggage(ctx, b), err
 }
 
 // callBackend asks the backend for its reply, inside the span "backend call".

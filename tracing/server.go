@@ -37,7 +37,7 @@ func middleware(unmatched string, tp trace.TracerProvider, propagator propagatio
 		otelhttp.WithPropagators(propagator),
 		// otelhttp names spans from r.Pattern, which only net/http's own
 		// ServeMux sets: ask mux for the route template instead.
-		otelhttp.WithSpanNameFormatter(func(unmatched string, r *http.Request) string {
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			if route := Route(r); route != "" {
 				return Method(r) + " " + route
 			}

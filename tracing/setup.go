@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/exporters/jaeger" //nolint:staticcheck // deprecated, kept opt-in on purpose: see README.
+	"go.opentelemetry.io/otel/exporters/jaeger"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -48,7 +48,7 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 		return nil, err
 	}
 
-	// Set up exporter: the one OTEL_TRACES_EXPORTER names (newExporter).
+	// Set up exporter: the one OTEL_TRACES_EXPORTER names (init, below).
 	exporter, err := o.newExporter(ctx)
 	if err != nil {
 		return nil, err
@@ -73,15 +73,19 @@ func Setup(ctx context.Context, serviceName string, opts ...Option) (shutdown fu
 	return tp.Shutdown, nil
 }
 
-// newExporter returns the exporter that OTEL_TRACES_EXPORTER names.
-// autoexport knows otlp (the default), console and none; jaeger is added
-// here: the exporter OpenTelemetry deprecated in 2023, which sends Thrift
-// over HTTP to OTEL_EXPORTER_JAEGER_ENDPOINT (default
-// http://localhost:14268/api/traces), and which Jaeger v2 still accepts.
+// OTEL_TRACES_EXPORTER names the exporter, which autoexport builds: otlp
+// (the default), console or none, and jaeger, registered here: the exporter
+// OpenTelemetry deprecated in 2023, which sends Thrift over HTTP to
+// OTEL_EXPORTER_JAEGER_ENDPOINT (default http://localhost:14268/api/traces),
+// and which Jaeger v2 still accepts. It stays, opt-in, for the services
+// that still send Jaeger's own protocol.
+func init() {
+	autoexport.RegisterSpanExporter("jaeger", func(context.Context) (sdktrace.SpanExporter, error) {
+		return jaeger.New(jaeger.WithCollectorEndpoint()) //nolint:staticcheck // deprecated: see above
+	})
+}
+
 func newExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	if os.Getenv("OTEL_TRACES_EXPORTER") == "jaeger" {
-		return jaeger.New(jaeger.WithCollectorEndpoint())
-	}
 	return autoexport.NewSpanExporter(ctx)
 }
 

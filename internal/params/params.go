@@ -1,8 +1,8 @@
 // Package params reads and writes the two query parameters that a user can
 // give the frontend and that the frontend passes on to the backend: delay
-// and fail. Both services read them with Parse, so both accept and refuse
-// the same values. CheckUser does the same for the user, which the
-// frontend takes from the query and the backend from the baggage.
+// and fail, and the user. Both services read them with Parse, so both
+// accept and refuse the same values. The user travels to the backend in
+// the baggage, not the query: the backend checks it there with CheckUser.
 package params
 
 import (
@@ -21,25 +21,32 @@ const MaxDelay = 10 * time.Second
 type Params struct {
 	Delay time.Duration // delay=200ms: the backend waits that long
 	Fail  bool          // fail=true: the backend answers 500
+	User  string        // user=alice: "" if absent; Query leaves it out
 }
 
 // FromQuery reads the query string rawQuery, and the Params in it. Unlike
 // net/http's Request.URL.Query, it refuses a query that it cannot read
 // whole (a bad %-escape, too many parameters) instead of dropping what it
 // cannot read. An error names what was wrong.
-func FromQuery(rawQuery string) (Params, url.Values, error) {
+func FromQuery(rawQuery string) (Params, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return Params{}, nil, fmt.Errorf("query: %v", err)
+		return Params{}, fmt.Errorf("query: %v", err)
 	}
-	p, err := Parse(q)
-	return p, q, err
+	return Parse(q)
 }
 
-// Parse reads delay (a Go duration from 0s to MaxDelay) and fail (a boolean)
-// from q. An error names the parameter and what it allows.
+// Parse reads delay (a Go duration from 0s to MaxDelay), fail (a boolean)
+// and user (CheckUser) from q. An error names the parameter and what it
+// allows.
 func Parse(q url.Values) (Params, error) {
 	var p Params
+	if users, ok := q["user"]; ok {
+		if err := CheckUser(users[0]); err != nil {
+			return p, err
+		}
+		p.User = users[0]
+	}
 	if v := q.Get("delay"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > MaxDelay {
