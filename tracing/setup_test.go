@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -261,4 +265,76 @@ func TestRemoteSampler(t *testing.T) {
 	_, span := otel.Tracer("test").Start(trace.ContextWithRemoteSpanContext(context.Background(), parent), "child")
 	assert.True(t, span.SpanContext().IsSampled(), "a sampled caller's trace stays sampled at rate 0")
 	span.End()
+}
+
+// batchSizes records the size of each batch it is given.
+type batchSizes struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchSizes) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, len(spans))
+	return nil
+}
+
+func (*batchSizes) Shutdown(context.Context) error { return nil }
+
+// TestBatchSize: batches of 128 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+// says otherwise; the default is set in code, not in the environment.
+func TestBatchSize(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want []int
+	}{
+		{env: "", want: []int{128, 128, 44}},
+		{env: "100", want: []int{100, 100, 100}},
+	} {
+		t.Run("OTEL_BSP_MAX_EXPORT_BATCH_SIZE="+tc.env, func(t *testing.T) {
+			// A long schedule delay: only a full batch or the stop sends.
+			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
+			exporter := &batchSizes{}
+			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+			for range 300 {
+				_, span := otel.Tracer("test").Start(context.Background(), "work")
+				span.End()
+			}
+			require.NoError(t, shutdown(context.Background()))
+			assert.Equal(t, tc.want, exporter.sizes)
+			assert.Equal(t, tc.env, os.Getenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), "the environment is left as it was")
+		})
+	}
+}
+
+// TestAttributeLength: an attribute's value is cut to 1,024 characters
+// unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT or its span-only twin says
+// otherwise.
+func TestAttributeLength(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{nil, 1024},
+		{map[string]string{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "10"}, 10},
+		{map[string]string{"OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "20"}, 20},
+	} {
+		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
+			testkit.SetOTelEnv(t, tc.env)
+			exporter := testkit.NewMemoryExporter()
+			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+			_, span := otel.Tracer("test").Start(context.Background(), "work")
+			span.SetAttributes(attribute.String("long", strings.Repeat("x", 5000)))
+			span.End()
+			require.NoError(t, shutdown(context.Background()))
+			spans := exporter.GetSpans()
+			require.Len(t, spans, 1)
+			require.Len(t, spans[0].Attributes, 1)
+			assert.Equal(t, tc.want, len(spans[0].Attributes[0].Value.AsString()), "the length of the attribute's value")
+			if tc.env == nil {
+				assert.Empty(t, os.Getenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"), "the environment is left as it was")
+			}
+		})
+	}
 }

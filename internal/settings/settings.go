@@ -162,23 +162,13 @@ func ParseHTTPURL(name, value string) (*url.URL, error) {
 	return u, nil
 }
 
-// SetOTelDefaults gives three OpenTelemetry variables the demo's defaults, each
-// only when it is unset, so that the SDK and the exporters read them as if
-// the user had set them:
-//   - OTEL_EXPORTER_OTLP_ENDPOINT: http://localhost:4318 (4317 for gRPC), the
-//     OpenTelemetry specification's default. Go's OTLP exporters would
-//     otherwise use HTTPS, which a local Jaeger does not speak.
-//   - OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 128 spans per export, not the SDK's
-//     512. Each batch is a burst of work, in this process and in Jaeger;
-//     smaller bursts delay fewer requests. Measured by `make bench` at 1,000
-//     req/s over OTLP/HTTP (see the README): 512 added about 4 ms to the p99
-//     latency, 128 about 1.7 ms, 2,048 about 20 ms; 64 cost more CPU than
-//     128 for no better p99.
-//   - OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: 1024 characters, where the SDK
-//     sets no bound. Span attributes copy what a caller sends
-//     (user_agent.original, url.path, up to the 36 KiB header cap); while
-//     Jaeger is slow, up to 2,048 such spans wait in memory (and see
-//     internal/spanattrs).
+// SetOTelDefaults gives OTEL_EXPORTER_OTLP_ENDPOINT, when neither it nor
+// its traces twin is set, the OpenTelemetry specification's default:
+// http://localhost:4318 (4317 for gRPC). Go's OTLP exporters would
+// otherwise use HTTPS, which a local Jaeger does not speak. It is set in the
+// environment, where autoexport reads it, since autoexport takes no
+// exporter options. The demo's other defaults are set in code
+// (tracing.DefaultBatchSize, tracing.MaxAttributeLength).
 func SetOTelDefaults() {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
 		endpoint := "http://localhost:4318"
@@ -188,18 +178,7 @@ func SetOTelDefaults() {
 		}
 		os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
 	}
-	if os.Getenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") == "" {
-		os.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "128")
-	}
-	// The span-specific variable, when set, wins over this one in the SDK.
-	if os.Getenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" && os.Getenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" {
-		os.Setenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", strconv.Itoa(MaxAttributeLength))
-	}
 }
-
-// MaxAttributeLength is the default bound on a span attribute's value, in
-// characters (see SetOTelDefaults).
-const MaxAttributeLength = 1024
 
 // NewLogger returns the logger both services use, writing to w: one JSON
 // object per line, or key=value text with LOG_FORMAT=text; and every line

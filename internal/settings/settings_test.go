@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/settings"
@@ -121,48 +118,6 @@ func TestDefaultOTLPEndpoint(t *testing.T) {
 			testkit.SetOTelEnv(t, tt.env)
 			settings.SetOTelDefaults()
 			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
-		})
-	}
-}
-
-// batchSizes records the size of each batch it is given.
-type batchSizes struct {
-	mu    sync.Mutex
-	sizes []int
-}
-
-func (b *batchSizes) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.sizes = append(b.sizes, len(spans))
-	return nil
-}
-
-func (*batchSizes) Shutdown(context.Context) error { return nil }
-
-// TestBatchSize: batches of 128 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE
-// says otherwise (see SetOTelDefaults).
-func TestBatchSize(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		want []int
-	}{
-		{env: "", want: []int{128, 128, 44}},
-		{env: "100", want: []int{100, 100, 100}},
-	} {
-		t.Run("OTEL_BSP_MAX_EXPORT_BATCH_SIZE="+tc.env, func(t *testing.T) {
-			// A long schedule delay: only a full batch or the stop sends.
-			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
-			settings.SetOTelDefaults()
-			exporter := &batchSizes{}
-			shutdown, err := tracing.Setup(context.Background(), "svc", tracing.WithExporter(exporter))
-			require.NoError(t, err)
-			for range 300 {
-				_, span := otel.Tracer("test").Start(context.Background(), "work")
-				span.End()
-			}
-			require.NoError(t, shutdown(context.Background()))
-			assert.Equal(t, tc.want, exporter.sizes)
 		})
 	}
 }

@@ -73,11 +73,12 @@ func (c *Counts) Log(logger *slog.Logger) {
 		"failed", c.failed.Load(), "dropped", c.dropped())
 }
 
-// batcherCapacity is the batcher's queue plus one batch, as the SDK reads
-// them from the environment (an unusable value leaves its default).
+// batcherCapacity is the batcher's queue plus one batch, as the SDK and
+// tracing.Setup read them from the environment (an unusable value leaves
+// the default).
 func batcherCapacity() int64 {
 	queue := envInt("OTEL_BSP_MAX_QUEUE_SIZE", 2048)
-	batch := min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512), queue)
+	batch := min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", tracing.DefaultBatchSize), queue)
 	return queue + batch
 }
 

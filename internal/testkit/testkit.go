@@ -73,11 +73,9 @@ func SetOTelEnv(t testing.TB, env map[string]string) {
 			t.Setenv(name, "")
 		}
 	}
-	// The services set these where unset (settings.SetOTelDefaults):
-	// register them, so that the cleanup unsets them again.
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"} {
-		t.Setenv(name, "")
-	}
+	// The services set it where unset (settings.SetOTelDefaults):
+	// register it, so that the cleanup unsets it again.
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	for name, value := range env {
 		t.Setenv(name, value)
 	}
