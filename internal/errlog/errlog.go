@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+
+	"example.com/tracingdemo/internal/remotesampler"
 )
 
 // interval is the most often a Handler writes a line.
@@ -33,9 +35,7 @@ func Install() *Handler {
 
 // Handle implements otel.ErrorHandler.
 func (h *Handler) Handle(err error) {
-	// The SDK does not know the sampler jaeger_remote, and says so before
-	// tracing.Setup gives it one: that is no error.
-	if err.Error() == "unsupported sampler: jaeger_remote" {
+	if remotesampler.IsSDKNotice(err) {
 		return
 	}
 	// A malformed baggage header is its sender's mistake, not an error of

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/propagators/autoprop"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"example.com/tracingdemo/internal/remotesampler"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -102,50 +103,16 @@ func checkSampler() error {
 			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: "want a ratio from 0 to 1, e.g. 0.1"}
 		}
 		return nil
-	case "jaeger_remote": // tracing.Setup's, not the SDK's
-		return checkRemoteSamplerArg(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))
+	case remotesampler.Name: // tracing.Setup's, not the SDK's
+		arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
+		if err := remotesampler.CheckArg(arg); err != nil {
+			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error()}
+		}
+		return nil
 	default:
 		return &EnvError{Name: "OTEL_TRACES_SAMPLER", Value: sampler,
 			Reason: "want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or jaeger_remote"}
 	}
-}
-
-// checkRemoteSamplerArg checks the argument of the jaeger_remote sampler,
-// as the OpenTelemetry specification writes it, e.g.
-// endpoint=http://localhost:5778/sampling,pollingIntervalMs=5000,initialSamplingRate=0.25.
-// Every key is optional. jaegerremote reads it too, but only logs what it
-// cannot read, to a logger that is off by default.
-func checkRemoteSamplerArg(arg string) error {
-	if arg == "" {
-		return nil
-	}
-	bad := func(reason string) error {
-		return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: reason}
-	}
-	for _, kv := range strings.Split(arg, ",") {
-		key, value, ok := strings.Cut(kv, "=")
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		if !ok || strings.Contains(value, "=") {
-			return bad(fmt.Sprintf("%q is not key=value; want endpoint, pollingIntervalMs or initialSamplingRate", kv))
-		}
-		switch key {
-		case "endpoint":
-			if _, err := ParseHTTPURL("OTEL_TRACES_SAMPLER_ARG", value); err != nil {
-				return bad("endpoint: want an http:// URL, e.g. endpoint=http://localhost:5778/sampling")
-			}
-		case "pollingIntervalMs":
-			if ms, err := strconv.Atoi(value); err != nil || ms <= 0 {
-				return bad("pollingIntervalMs: want a positive number of milliseconds, e.g. pollingIntervalMs=5000")
-			}
-		case "initialSamplingRate":
-			if rate, err := strconv.ParseFloat(value, 64); err != nil || rate < 0 || rate > 1 {
-				return bad("initialSamplingRate: want a ratio from 0 to 1, e.g. initialSamplingRate=0.25")
-			}
-		default:
-			return bad(fmt.Sprintf("unknown key %q; want endpoint, pollingIntervalMs or initialSamplingRate", key))
-		}
-	}
-	return nil
 }
 
 // ParseHTTPURL reads the value of the variable name as an absolute http or
