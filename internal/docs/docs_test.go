@@ -177,6 +177,46 @@ func TestReadmeIsShort(t *testing.T) {
 	}
 }
 
+// TestBreakItMatchesTheTests: each edit that frontend/breakit_test.go makes
+// is one the README's "Break it" section tells the reader to make: in the
+// same function, the same text replaced by the same text. And the README
+// gives no edit that no test makes.
+func TestBreakItMatchesTheTests(t *testing.T) {
+	readme := read(t, filepath.Join(root, "README.md"))
+	start := strings.Index(readme, "## Break it")
+	if start < 0 {
+		t.Fatal("the README has no section \"## Break it\"")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	// The section's numbered items, each one edit.
+	items := regexp.MustCompile(`(?m)^\d+\. `).Split(section, -1)[1:]
+
+	tests := read(t, filepath.Join(root, "frontend", "breakit_test.go"))
+	edits := regexp.MustCompile(`breakIt\{fn: "([^"]+)", line: "[^"]*",\s*old: "([^"]+)", new: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
+	if len(edits) != len(items) {
+		t.Errorf("the README's Break it section has %d edits, frontend/breakit_test.go makes %d", len(items), len(edits))
+	}
+	for _, e := range edits {
+		fn, old, new := e[1], e[2], e[3]
+		found := false
+		for _, item := range items {
+			item = strings.Join(strings.Fields(item), " ") // the README wraps its lines
+			if strings.Contains(item, "In `"+fn+"`") {
+				found = true
+				if !strings.Contains(item, "`"+old+"`") || !strings.Contains(item, "`"+new+"`") {
+					t.Errorf("the README's Break it edit in %s does not say to put `%s` in place of `%s`, as the test does:\n%s", fn, new, old, item)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("frontend/breakit_test.go edits %s, which no Break it item of the README names (\"In `%s`, …\")", fn, fn)
+		}
+	}
+}
+
 func read(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
