@@ -2,8 +2,14 @@
 # (docker-compose.yml builds both.) The result is one static binary on
 # distroless, run as a non-root user, with no shell: about 22 MB.
 
+# The two base images. Build arguments, so that a test on a machine with no
+# registry can put local stand-ins in their place (scripts/docker-stand-ins.sh);
+# left alone, they are the official images.
+ARG GO_IMAGE=golang:1.27
+ARG RUN_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
 # Build stage: the Go toolchain.
-FROM golang:1.27 AS build
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 # Dependencies first, in a layer of their own: it is rebuilt only when
 # go.mod or go.sum change, not on every edit of the code.
@@ -15,7 +21,7 @@ ARG SERVICE=frontend
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/service ./cmd/${SERVICE}
 
 # Run stage: CA certificates, /etc/passwd, and the binary; nothing else.
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM ${RUN_IMAGE}
 COPY --from=build /out/service /service
 # 65532 is distroless' "nonroot"; numeric, so that a runtime can check it.
 USER 65532:65532

@@ -7,12 +7,14 @@ package e2e
 // Docker engine answers.
 //
 // The machines this runs on cannot pull images, so scripts/docker-stand-ins.sh
-// first makes local stand-ins under the exact names Dockerfile and
-// docker-compose.yml use, when (and only when) they are absent. The build
-// containers do reach the Go module proxy over Docker's default bridge
-// network (checked on this project's CI machines: `go mod download` inside
-// the golang stand-in works without --network=host), so compose builds the
-// images itself, as it does for users.
+// first finds the images Dockerfile and docker-compose.yml name, or makes
+// local stand-ins under names of their own, and writes the names to use into
+// bin/stand-ins.env; testdata/compose.stand-ins.yml puts them in the
+// official images' places, for this test only. The build containers do
+// reach the Go module proxy over Docker's default bridge network (checked on
+// this project's CI machines: `go mod download` inside the golang stand-in
+// works without --network=host), so compose builds the images itself, as it
+// does for users.
 
 import (
 	"fmt"
@@ -32,14 +34,17 @@ const (
 )
 
 // compose runs `docker compose` on the project's compose file, under a
-// project name of its own, so that it touches nothing a developer runs.
+// project name of its own, so that it touches nothing a developer runs,
+// with the images that scripts/docker-stand-ins.sh chose.
 type compose struct {
 	t       *testing.T
 	project string
 }
 
 func (c compose) run(args ...string) (string, error) {
-	cmd := exec.Command("docker", append([]string{"compose", "-f", "../docker-compose.yml", "-p", c.project}, args...)...)
+	cmd := exec.Command("docker", append([]string{"compose",
+		"-f", "../docker-compose.yml", "-f", "testdata/compose.stand-ins.yml", "--env-file", "../bin/stand-ins.env",
+		"-p", c.project}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -57,7 +62,7 @@ func (c compose) must(args ...string) string {
 
 func TestCompose(t *testing.T) {
 	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
-		t.Skipf("SKIPPED: no Docker engine answers (docker info: %v)\n%s", err, out)
+		skipUnlessRequired(t, fmt.Sprintf("no Docker engine answers (docker info: %v)\n%s", err, out))
 	}
 	for _, port := range []string{"8080", "16686", "4317", "4318"} {
 		if ln, err := net.Listen("tcp", ":"+port); err != nil {
@@ -85,6 +90,7 @@ func TestCompose(t *testing.T) {
 	// request must already make a complete trace.
 	c.must("up", "-d", "--wait", "--build")
 	checkImages(t)
+	checkNoStandInUnderOfficialNames(t)
 
 	jaeger := jaegerAPI{base: jaegerURL}
 	t.Run("one trace across both containers", func(t *testing.T) {
@@ -164,6 +170,23 @@ func checkImages(t *testing.T) {
 		}
 		if err := exec.Command("docker", "run", "--rm", "--entrypoint", "/bin/sh", image, "-c", "true").Run(); err == nil {
 			t.Errorf("%s has a shell at /bin/sh, want none", image)
+		}
+	}
+}
+
+// checkNoStandInUnderOfficialNames: where an image is here under a name that
+// the project's files use, it is the real one, never a local stand-in, so
+// that a user's own `docker compose up` cannot run one. (Stand-ins carry the
+// label tracingdemo.stand-in.)
+func checkNoStandInUnderOfficialNames(t *testing.T) {
+	t.Helper()
+	for _, image := range []string{"golang:1.27", "gcr.io/distroless/static-debian12:nonroot", "jaegertracing/jaeger:2.13.0", "prom/prometheus:v3.11.3"} {
+		out, err := exec.Command("docker", "image", "inspect", "-f", `{{index .Config.Labels "tracingdemo.stand-in"}}`, image).Output()
+		if err != nil {
+			continue // not here: nothing can shadow it
+		}
+		if label := strings.TrimSpace(string(out)); label != "" && label != "<no value>" {
+			t.Errorf("%s is a local stand-in (label tracingdemo.stand-in=%s), under the name a user's docker compose up would run: make clean-stand-ins removes it", image, label)
 		}
 	}
 }

@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# Makes local stand-ins for the three images that Dockerfile and
-# docker-compose.yml name, for a machine whose Docker cannot pull from a
-# registry (this project's CI machines). The project's files always name the
-# real images.
+# Finds the images that Dockerfile and docker-compose.yml name, for the
+# compose test: each is used as it is where it exists or can be pulled. On a
+# machine whose Docker cannot pull from a registry (this project's CI
+# machines), a local stand-in is made instead, under a name of its own,
+# never under the official name, so that a user's `docker compose up` can
+# never pick one up:
 #
-#   golang:1.27                                 the Go toolchain go.mod names on busybox
-#   gcr.io/distroless/static-debian12:nonroot   CA certificates and /etc/passwd; no shell
-#   jaegertracing/jaeger:2.13.0                 bin/jaeger (make jaeger) on busybox, as
-#                                               the real image runs Jaeger on Alpine, and
-#                                               serving the real UI from bin/jaeger-ui, as
-#                                               the real image serves the UI it bundles
-#   prom/prometheus:v3.11.3                      bin/prometheus (make prometheus) on busybox,
-#                                               as the real image has busybox too; for
-#                                               jaeger/monitor.compose.yml
+#   golang:1.27                                 tracingdemo-stand-in/golang:1.27
+#       the Go toolchain go.mod names, on busybox
+#   gcr.io/distroless/static-debian12:nonroot   tracingdemo-stand-in/distroless-static:nonroot
+#       CA certificates and /etc/passwd; no shell
+#   jaegertracing/jaeger:2.13.0                 tracingdemo-stand-in/jaeger:2.13.0
+#       bin/jaeger (make jaeger) on busybox, as the real image runs Jaeger
+#       on Alpine, serving the real UI from bin/jaeger-ui, as the real image
+#       serves the UI it bundles
 #
-# A stand-in is made when no image of that name exists, and made again when
-# it is a stand-in made from other inputs (an older bin/jaeger, say): each
-# carries the label tracingdemo.stand-in with a hash of what it was made
-# from. (Older stand-ins have no label; they are known by what `docker
-# import` leaves: no registry digest and the comment "Imported from -".)
-# Any other image, such as a real image that was pulled, is never touched.
+# It writes the names to use into bin/stand-ins.env, which the compose
+# test hands to Compose with e2e/testdata/compose.stand-ins.yml: the
+# official names where those images are here, the stand-ins' otherwise.
+#
+# A stand-in is made again when it was made from other inputs (an older
+# bin/jaeger, say): each carries the label tracingdemo.stand-in with a hash
+# of what it was made from. Stand-ins that older versions of this script
+# left under the official names (they carry that label, or have no registry
+# digest and the comment "Imported from -") are removed; any other image,
+# such as a real image that was pulled, is never touched.
+# `make clean-stand-ins` removes every stand-in.
 #
 # Usage: scripts/docker-stand-ins.sh   (from make compose-test)
 set -euo pipefail
@@ -31,28 +37,43 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 GOLANG_IMAGE=golang:1.27
 DISTROLESS_IMAGE=gcr.io/distroless/static-debian12:nonroot
 JAEGER_IMAGE=jaegertracing/jaeger:2.13.0
-PROMETHEUS_IMAGE=prom/prometheus:v3.11.3
+STAND_IN=tracingdemo-stand-in
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# up_to_date NAME INPUTS...: an image NAME exists and is either not a
-# stand-in or a stand-in made from these very inputs (files, or words).
-# Otherwise it says why the stand-in is made, and sets $stamp for it.
-up_to_date() {
+# pick OFFICIAL STAND_IN prints the name to use: OFFICIAL where that image
+# is here, a real one, or can be pulled; STAND_IN otherwise. A stand-in that
+# an older version of this script left under OFFICIAL is removed first.
+pick() {
 	local name=$1 label
+	if label=$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}|{{len .RepoDigests}}|{{.Comment}}' "$name" 2>/dev/null); then
+		case $label in
+		"<no value>|0|Imported from -" | "|0|Imported from -" | [0-9a-f]*"|"*)
+			echo "stand-ins: removing $name, a stand-in left under the official name by an older make compose-test" >&2
+			docker image rm "$name" >/dev/null
+			;;
+		*) echo "$name" && return ;; # a real image
+		esac
+	fi
+	# Where no registry answers, a pull fails at once or hangs: it gets a
+	# bound.
+	if timeout 60 docker pull -q "$name" >/dev/null 2>&1; then
+		echo "$name"
+	else
+		echo "stand-ins: $name is not here and cannot be pulled: using $2" >&2
+		echo "$2"
+	fi
+}
+
+# up_to_date NAME INPUTS...: the stand-in NAME exists and was made from
+# these very inputs (files, or words). Otherwise it sets $stamp for the new
+# one.
+up_to_date() {
+	local name=$1
 	shift
 	stamp=$({ cat "$0"; for input in "$@"; do if [ -f "$input" ]; then cat "$input"; else echo "$input"; fi; done; } | sha256sum | cut -c1-16)
-	if ! label=$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}|{{len .RepoDigests}}|{{.Comment}}' "$name" 2>/dev/null); then
-		return 1
-	fi
-	case $label in
-	"$stamp|"*) return 0 ;;                   # a stand-in made from these inputs
-	"<no value>|0|Imported from -" | "|0|Imported from -") ;; # an older stand-in
-	"<no value>|"* | "|"*) return 0 ;;        # not a stand-in
-	esac
-	echo "stand-ins: $name was made from other inputs: making it again"
-	return 1
+	[ "$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}' "$name" 2>/dev/null)" = "$stamp" ]
 }
 
 # A root filesystem with busybox's sh, wget and the other applets, CA
@@ -83,19 +104,21 @@ import_rootfs() {
 	echo "stand-ins: made $name ($(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=si)B)"
 }
 
-if ! up_to_date "$GOLANG_IMAGE" "$(go version)"; then
+use_golang=$(pick "$GOLANG_IMAGE" "$STAND_IN/golang:1.27")
+if [ "$use_golang" != "$GOLANG_IMAGE" ] && ! up_to_date "$use_golang" "$(go version)"; then
 	root=$work/golang
 	busybox_rootfs "$root"
 	mkdir -p "$root/usr/local" "$root/go"
 	cp -a "$(go env GOROOT)" "$root/usr/local/go"
-	import_rootfs "$GOLANG_IMAGE" "$root" \
+	import_rootfs "$use_golang" "$root" \
 		--change 'ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 		--change 'ENV GOPATH=/go' \
 		--change 'ENV GOTOOLCHAIN=local' \
 		--change 'WORKDIR /go'
 fi
 
-if ! up_to_date "$DISTROLESS_IMAGE" /etc/ssl/certs/ca-certificates.crt; then
+use_distroless=$(pick "$DISTROLESS_IMAGE" "$STAND_IN/distroless-static:nonroot")
+if [ "$use_distroless" != "$DISTROLESS_IMAGE" ] && ! up_to_date "$use_distroless" /etc/ssl/certs/ca-certificates.crt; then
 	root=$work/distroless
 	mkdir -p "$root/etc/ssl/certs" "$root/tmp" "$root/home/nonroot"
 	chmod 1777 "$root/tmp"
@@ -103,7 +126,7 @@ if ! up_to_date "$DISTROLESS_IMAGE" /etc/ssl/certs/ca-certificates.crt; then
 	cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 	printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nnonroot:x:65532:\n' >"$root/etc/group"
-	import_rootfs "$DISTROLESS_IMAGE" "$root" \
+	import_rootfs "$use_distroless" "$root" \
 		--change 'USER 65532' \
 		--change 'WORKDIR /home/nonroot'
 fi
@@ -112,7 +135,8 @@ if [ ! -x bin/jaeger ] || [ ! -f bin/jaeger-ui/index.html ]; then
 	echo "stand-ins: bin/jaeger or bin/jaeger-ui is missing: run make jaeger first" >&2
 	exit 1
 fi
-if ! up_to_date "$JAEGER_IMAGE" bin/jaeger $(find bin/jaeger-ui -type f | sort); then
+use_jaeger=$(pick "$JAEGER_IMAGE" "$STAND_IN/jaeger:2.13.0")
+if [ "$use_jaeger" != "$JAEGER_IMAGE" ] && ! up_to_date "$use_jaeger" bin/jaeger $(find bin/jaeger-ui -type f | sort); then
 	root=$work/jaeger
 	busybox_rootfs "$root"
 	mkdir -p "$root/cmd/jaeger"
@@ -120,27 +144,17 @@ if ! up_to_date "$JAEGER_IMAGE" bin/jaeger $(find bin/jaeger-ui -type f | sort);
 	cp -r bin/jaeger-ui "$root/jaeger-ui"
 	# As the real image: listen on every address, run as uid 10001. The
 	# flag makes Jaeger serve the UI's files from /jaeger-ui.
-	import_rootfs "$JAEGER_IMAGE" "$root" \
+	import_rootfs "$use_jaeger" "$root" \
 		--change 'ENV JAEGER_LISTEN_HOST=0.0.0.0' \
 		--change 'VOLUME ["/tmp"]' \
 		--change 'USER 10001' \
 		--change 'ENTRYPOINT ["/cmd/jaeger/jaeger-linux", "--set=extensions.jaeger_query.ui.assets_path=/jaeger-ui"]'
 fi
 
-if [ ! -x bin/prometheus ]; then
-	echo "stand-ins: bin/prometheus is missing: run make prometheus first" >&2
-	exit 1
-fi
-if ! up_to_date "$PROMETHEUS_IMAGE" bin/prometheus; then
-	root=$work/prometheus
-	busybox_rootfs "$root"
-	mkdir -p "$root/prometheus" "$root/etc/prometheus"
-	cp bin/prometheus "$root/bin/prometheus"
-	chown 65534:65534 "$root/prometheus"
-	# As the real image: run as nobody, keep the data in /prometheus.
-	import_rootfs "$PROMETHEUS_IMAGE" "$root" \
-		--change 'USER 65534' \
-		--change 'WORKDIR /prometheus' \
-		--change 'ENTRYPOINT ["/bin/prometheus"]' \
-		--change 'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]'
-fi
+# What the compose test runs: e2e/testdata/compose.stand-ins.yml reads these.
+cat >bin/stand-ins.env <<END
+GO_IMAGE=$use_golang
+RUN_IMAGE=$use_distroless
+JAEGER_IMAGE=$use_jaeger
+END
+echo "stand-ins: the compose test uses $use_golang, $use_distroless, $use_jaeger"
