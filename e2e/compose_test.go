@@ -109,8 +109,8 @@ func TestCompose(t *testing.T) {
 		b := newBrowser(t)
 		_, body, traceID := getTraced(t, frontendURL+"/?user=carol")
 		_, failBody, failID := getTraced(t, frontendURL+"/?fail=true")
-		jaeger.trace(traceID, 5) // the time for every span to reach Jaeger
-		jaeger.trace(failID, 5)
+		jaeger.waitTrace(t, traceID, 5) // the time for every span to reach Jaeger
+		jaeger.waitTrace(t, failID, 5)
 		// The links name localhost:16686, which compose publishes: the
 		// browser opens them on the host, as a user's would.
 		b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))

@@ -261,8 +261,8 @@ func TestJaegerUI(t *testing.T) {
 	_, failBody, failID := p.get(t, "/?fail=true")
 	// The page shows what Jaeger has when it loads: give Jaeger the time
 	// to receive every span (the page then judges what it got).
-	jg.trace(traceID, 5)
-	jg.trace(failID, 5)
+	jg.waitTrace(t, traceID, 5)
+	jg.waitTrace(t, failID, 5)
 
 	b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
 	b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))

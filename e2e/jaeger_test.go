@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,8 +229,20 @@ func (a jaegerAPI) trace(traceID string, wantSpans int) (jaegerTrace, []byte, er
 	if err != nil {
 		return tr, body, fmt.Errorf("trace %s: %w", traceID, err)
 	}
-	return tr, body, nil
+	return tr, body, fmt.Errorf("trace %s has %d spans in Jaeger after 30 s, want %d", traceID, len(tr.Spans), wantSpans)
 }
+
+// waitTrace waits until Jaeger holds the trace with at least wantSpans
+// spans, and fails the test, saying what Jaeger had, when it does not.
+func (a jaegerAPI) waitTrace(t *testing.T, traceID string, wantSpans int) {
+	t.Helper()
+	if _, body, err := a.trace(traceID, wantSpans); err != nil {
+		t.Fatalf("%v\nJaeger returned:\n%s", err, indent(body))
+	}
+}
+
+// errNoTrace is Jaeger's 404: it holds no span of the trace.
+var errNoTrace = errors.New("Jaeger holds no such trace (404)")
 
 func (a jaegerAPI) fetch(traceID string) (jaegerTrace, []byte, error) {
 	resp, err := http.Get(a.base + "/api/traces/" + traceID)
@@ -240,6 +253,9 @@ func (a jaegerAPI) fetch(traceID string) (jaegerTrace, []byte, error) {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return jaegerTrace{}, nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return jaegerTrace{}, body, errNoTrace
 	}
 	if resp.StatusCode != http.StatusOK {
 		return jaegerTrace{}, body, fmt.Errorf("Jaeger answered %s: %s", resp.Status, body)

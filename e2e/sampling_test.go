@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -22,15 +23,10 @@ import (
 // stored asks Jaeger for a trace: how many spans it holds, 0 if none.
 func (a jaegerAPI) stored(t *testing.T, traceID string) int {
 	t.Helper()
-	resp, err := http.Get(a.base + "/api/traces/" + traceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	tr, _, err := a.fetch(traceID)
+	if errors.Is(err, errNoTrace) {
 		return 0
 	}
-	tr, _, err := a.fetch(traceID)
 	if err != nil {
 		t.Fatalf("trace %s: %v", traceID, err)
 	}
