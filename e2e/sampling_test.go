@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -122,18 +123,27 @@ func TestTailSampling(t *testing.T) {
 
 	shuffled, traceIDs, sent := sendMix(t, p)
 
-	kept := map[string]int{}
-	partial := 0
-	for i, id := range traceIDs {
-		class := mixClass[shuffled[i]]
-		switch spans := tail.stored(t, id); spans {
-		case 0:
-		case 5:
-			kept[class]++
-		default:
-			partial++
-			t.Errorf("%s trace %s is in Jaeger in part: %d spans of 5", class, id, spans)
+	type counts struct {
+		kept    map[string]int
+		partial []string // "class trace: n spans of 5"
+	}
+	c := untilStable(t, func() counts {
+		c := counts{kept: map[string]int{}}
+		for i, id := range traceIDs {
+			class := mixClass[shuffled[i]]
+			switch spans := tail.stored(t, id); spans {
+			case 0:
+			case 5:
+				c.kept[class]++
+			default:
+				c.partial = append(c.partial, fmt.Sprintf("%s trace %s: %d spans of 5", class, id, spans))
+			}
 		}
+		return c
+	})
+	kept, partial := c.kept, len(c.partial)
+	for _, part := range c.partial {
+		t.Errorf("a trace is in Jaeger in part: %s", part)
 	}
 	if kept["errors"] != mixErrors {
 		t.Errorf("%d of %d error traces kept, want all: the errors policy", kept["errors"], mixErrors)
@@ -177,8 +187,28 @@ func sendMix(t *testing.T, p *pair) (paths, traceIDs []string, sent time.Time) {
 	traceIDs, _ = sendAll(t, p, paths)
 	sent = time.Now()
 	t.Logf("sent %d requests in %s", len(paths), sent.Sub(start).Round(time.Millisecond))
-	time.Sleep(time.Until(sent.Add(5*time.Second + 10*time.Second + 3*time.Second)))
+	// No decision can come sooner: a wait on purpose. Then the callers
+	// poll the store until its counts stop changing (untilStable).
+	time.Sleep(time.Until(sent.Add(5*time.Second + 10*time.Second)))
 	return paths, traceIDs, sent
+}
+
+// untilStable calls count every second until two calls in a row return the
+// same, and returns that: what a store holds once the samplers have
+// decided. It fails the test if the counts still change after 30 s.
+func untilStable[T any](t *testing.T, count func() T) T {
+	t.Helper()
+	last := count()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		next := count()
+		if reflect.DeepEqual(next, last) {
+			return next
+		}
+		last = next
+	}
+	t.Fatalf("the store's counts still changed after 30 s; the last: %+v", last)
+	return last
 }
 
 // TestRemoteSampling: with OTEL_TRACES_SAMPLER=jaeger_remote, the services

@@ -176,7 +176,7 @@ func TestTailSamplingAtScale(t *testing.T) {
 	p := startPair(t, 0, fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", tr.collectorHTTP),
 		"OTEL_BSP_SCHEDULE_DELAY=5000")
 	paths, traceIDs, _ := sendMix(t, p)
-	r := tr.result(t, paths, traceIDs)
+	r := untilStable(t, func() scaleResult { return tr.result(t, paths, traceIDs) })
 
 	if r.split > 0 || r.partial > 0 {
 		t.Errorf("%d traces split between the samplers, %d in the store in part: want none", r.split, r.partial)
@@ -219,7 +219,7 @@ service:
 	p := startPair(t, 0, fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", tr.collectorHTTP),
 		"OTEL_BSP_SCHEDULE_DELAY=5000")
 	paths, traceIDs, _ := sendMix(t, p)
-	r := tr.result(t, paths, traceIDs)
+	r := untilStable(t, func() scaleResult { return tr.result(t, paths, traceIDs) })
 
 	if r.split == 0 {
 		t.Errorf("no trace split between the samplers behind a round-robin balancer: this test no longer shows the failure")
