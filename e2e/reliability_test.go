@@ -113,11 +113,15 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if frontendExit != 0 || backendExit != 0 {
 		t.Errorf("exit codes: frontend %d, backend %d, want 0", frontendExit, backendExit)
 	}
-	// What each process says of its own spans agrees with Jaeger.
+	// What the services say they ended is what Jaeger, the receiver,
+	// stored: counted on both sides, not derived from one.
 	for _, c := range []spanCounts{frontendSpans, backendSpans} {
 		if c.Ended == 0 || c.Exported != c.Ended {
 			t.Errorf("%s: spans at stop %s, want all exported", c.service, c)
 		}
+	}
+	if ended, stored := frontendSpans.Ended+backendSpans.Ended, 5*len(traces)-lost; ended != stored {
+		t.Errorf("the services ended %d spans (%s; %s), Jaeger stored %d of the %d requests' traces", ended, frontendSpans, backendSpans, stored, len(traces))
 	}
 }
 
@@ -315,11 +319,11 @@ func TestJaegerDownThenBack(t *testing.T) {
 		t.Errorf("%d of %d traces started after Jaeger returned are incomplete (%d spans missing)", len(afterTraces)-complete, len(afterTraces), lost)
 	}
 	// Spans that ended while Jaeger was down were either held in the
-	// bounded queue until it returned, or dropped, or in a batch that failed:
-	// the counts must add up, and the outage must show in them.
-	c := frontendSpans
-	if c.Ended != c.Exported+c.Failed+c.Dropped || c.Failed+c.Dropped == 0 {
-		t.Errorf("frontend spans at stop: %s: want ended = exported + failed + dropped, and some failed or dropped", c)
+	// bounded queue until it returned, or dropped, or in a batch that
+	// failed: the outage must show in the counts. (What Jaeger stored is
+	// checked above, trace by trace: its memory store restarted empty.)
+	if c := frontendSpans; c.Failed+c.Dropped == 0 {
+		t.Errorf("frontend spans at stop: %s: want some failed or dropped", c)
 	}
 }
 

@@ -104,8 +104,9 @@ func TestExporterStalled(t *testing.T) {
 	if !warnedWhileRunning {
 		t.Errorf("no line said that spans were dropped before the stop:\n%s", p.frontend.out)
 	}
-	if counts.Dropped == 0 || counts.Ended != counts.Exported+counts.Failed+counts.Dropped {
-		t.Errorf("frontend spans at stop: %s: want some dropped, and ended = exported + failed + dropped", counts)
+	// The endpoint accepts nothing: none may be said exported.
+	if counts.Dropped == 0 || counts.Exported != 0 {
+		t.Errorf("frontend spans at stop: %s: want some dropped, none exported to an endpoint that never answers", counts)
 	}
 	// Memory is not time: it does not depend on the machine's load. Without
 	// the attribute limit, the queue alone holds 2,048 spans of 34 KB.
