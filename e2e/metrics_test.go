@@ -38,8 +38,7 @@ func TestREDMetrics(t *testing.T) {
 	for _, path := range []string{"/", "/?fail=true", "/?delay=200ms"} {
 		getTraced(t, p.frontendURL(path))
 	}
-	waitPrometheus(t, promPort, `count(traces_span_metrics_calls_total{service_name="frontend",span_kind="SPAN_KIND_SERVER"}) >= 2`)
-	time.Sleep(5 * time.Second) // two more scrapes (every 2 s)
+	waitPrometheus(t, promPort, `count(count_over_time(traces_span_metrics_calls_total{service_name="frontend",span_kind="SPAN_KIND_SERVER"}[1m]) >= 2) >= 2`)
 
 	const plain, failing, slow = 240, 30, 30
 	start := time.Now()
@@ -52,12 +51,12 @@ func TestREDMetrics(t *testing.T) {
 			path = "/?delay=200ms"
 		}
 		getTraced(t, p.frontendURL(path))
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // pacing: about 30 s of traffic, not a burst
 	}
 	sent := time.Since(start)
 	// The connector flushes every second, Prometheus scrapes every 2 s:
-	// let both see the last request.
-	time.Sleep(6 * time.Second)
+	// wait until Prometheus has counted every request, the 3 first ones too.
+	waitPrometheus(t, promPort, fmt.Sprintf(`sum(traces_span_metrics_calls_total{service_name="frontend",span_kind="SPAN_KIND_SERVER"}) >= %d`, 3+plain+failing+slow))
 
 	window := (sent + 10*time.Second).Round(time.Second)
 	calls := j.metric(t, "calls", window, nil)

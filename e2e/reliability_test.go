@@ -72,7 +72,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	// at any moment.
 	go func() { results <- load(p.frontendURL("/?delay=50ms"), 50, 0, stop) }()
 
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // on purpose: the load runs a while before the stop
 	start := time.Now()
 	_ = p.frontend.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.frontend.exited
@@ -256,6 +256,7 @@ func TestJaegerDownThenBack(t *testing.T) {
 	go func() { results <- load(p.frontendURL("/?user=load"), 5, 20*time.Millisecond, stop) }()
 
 	var rss [3]int // frontend's resident memory, kB: before, during, after the outage
+	// The outage's timeline, waited on purpose: 10 s up, 10 s down, 10 s up.
 	time.Sleep(9 * time.Second)
 	rss[0] = statusKB(p.frontend, "VmRSS")
 	time.Sleep(1 * time.Second)
