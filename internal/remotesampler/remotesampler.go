@@ -2,22 +2,34 @@
 // OTEL_TRACES_SAMPLER=jaeger_remote, the sampler whose rate Jaeger sets. The
 // Go SDK does not know that name; the contrib package jaegerremote builds
 // the sampler, but checks its settings only by logging, to a logger that
-// is off by default. So, in this one place:
-//   - Enabled says whether the sampler is asked for, and New builds it;
+// is off by default, and trusts whatever the sampling endpoint answers. So,
+// in this one place:
+//   - Enabled says whether the sampler is asked for, and New builds it,
+//     with a fetcher that bounds and checks the endpoint's answer, and a
+//     logger;
 //   - CheckArg checks OTEL_TRACES_SAMPLER_ARG at start;
 //   - IsSDKNotice recognizes the SDK's complaint that it does not know the
 //     name, which it makes before tracing.Setup gives it the sampler.
 package remotesampler
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/gogo/protobuf/jsonpb"
+	api_v2 "github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"go.opentelemetry.io/contrib/samplers/jaegerremote"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Name is the value of OTEL_TRACES_SAMPLER that asks for this sampler.
@@ -30,15 +42,140 @@ func Enabled() bool {
 
 // New returns the sampler that asks Jaeger, every pollingIntervalMs
 // (OTEL_TRACES_SAMPLER_ARG, read by jaegerremote), what share of service's
-// traces to sample.
-func New(service string) sdktrace.Sampler {
-	return jaegerremote.New(service)
+// traces to sample. A strategy it cannot use (an answer over
+// maxStrategyBytes, one that does not parse, a rate out of range, an
+// operation with no rate) is refused before jaegerremote sees it, and the
+// sampler in use stays; jaegerremote's own errors, such as an endpoint that
+// does not answer, are logged (warnings).
+func New(service string) *jaegerremote.Sampler {
+	endpoint := "http://localhost:5778/sampling" // jaegerremote's default
+	if v, ok := argValues(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))["endpoint"]; ok {
+		endpoint = v
+	}
+	return jaegerremote.New(service,
+		jaegerremote.WithSamplingStrategyFetcher(fetcher{endpoint: endpoint, client: &http.Client{Timeout: fetchTimeout}}),
+		jaegerremote.WithLogger(logr.New(&warnings{})))
+}
+
+// maxStrategyBytes bounds the endpoint's answer: a strategy is a few
+// hundred bytes, and jaegerremote would read any answer whole.
+const maxStrategyBytes = 1 << 20
+
+// fetchTimeout bounds one request to the endpoint.
+const fetchTimeout = 5 * time.Second
+
+// fetcher is jaegerremote's fetcher, which asks the endpoint for the
+// service's strategy, bounded, and checks it.
+type fetcher struct {
+	endpoint string
+	client   *http.Client
+}
+
+func (f fetcher) Fetch(service string) ([]byte, error) {
+	resp, err := f.client.Get(f.endpoint + "?" + url.Values{"service": {service}}.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStrategyBytes+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(body) > maxStrategyBytes:
+		return nil, fmt.Errorf("%s answered more than %d bytes: no strategy is that long", f.endpoint, maxStrategyBytes)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%s answered %s", f.endpoint, resp.Status)
+	}
+	if err := CheckStrategy(body); err != nil {
+		return nil, fmt.Errorf("%s answered a strategy that cannot be used: %w", f.endpoint, err)
+	}
+	return body, nil
+}
+
+// CheckStrategy parses a strategy as jaegerremote does, and refuses what
+// jaegerremote would take without a word, or crash on: a sampling rate
+// outside 0 to 1, a negative rate limit, an operation with no rate (which
+// jaegerremote v0.38.0 dereferences: docs/reliability.md has the report).
+func CheckStrategy(body []byte) error {
+	var s api_v2.SamplingStrategyResponse
+	if err := jsonpb.Unmarshal(bytes.NewReader(body), &s); err != nil {
+		return fmt.Errorf("not a sampling strategy: %v", err)
+	}
+	rate := func(what string, r float64) error {
+		if r < 0 || r > 1 {
+			return fmt.Errorf("%s %v: want a ratio from 0 to 1", what, r)
+		}
+		return nil
+	}
+	if p := s.GetProbabilisticSampling(); p != nil {
+		if err := rate("samplingRate", p.SamplingRate); err != nil {
+			return err
+		}
+	}
+	if r := s.GetRateLimitingSampling(); r != nil && r.MaxTracesPerSecond < 0 {
+		return fmt.Errorf("maxTracesPerSecond %d: want 0 or more", r.MaxTracesPerSecond)
+	}
+	if o := s.GetOperationSampling(); o != nil {
+		if err := rate("defaultSamplingProbability", o.DefaultSamplingProbability); err != nil {
+			return err
+		}
+		if o.DefaultLowerBoundTracesPerSecond < 0 {
+			return fmt.Errorf("defaultLowerBoundTracesPerSecond %v: want 0 or more", o.DefaultLowerBoundTracesPerSecond)
+		}
+		for _, op := range o.PerOperationStrategies {
+			if op.GetProbabilisticSampling() == nil {
+				return fmt.Errorf("operation %q has no probabilisticSampling", op.Operation)
+			}
+			if err := rate(fmt.Sprintf("operation %q: samplingRate", op.Operation), op.ProbabilisticSampling.SamplingRate); err != nil {
+				return err
+			}
+		}
+	}
+	if s.GetProbabilisticSampling() == nil && s.GetRateLimitingSampling() == nil && s.GetOperationSampling() == nil {
+		return errors.New("no strategy in it")
+	}
+	return nil
+}
+
+// warnInterval is the most often the sampler's problems are logged.
+const warnInterval = 10 * time.Second
+
+// warnings is jaegerremote's logger: each of its errors (an endpoint that
+// does not answer, a strategy refused) is a warning, since the service goes
+// on with the sampler it has; at most one line per warnInterval, through
+// slog.Default. Its Info lines are left out.
+type warnings struct {
+	last atomic.Int64 // when the last line was written, in Unix nanoseconds
+}
+
+func (*warnings) Init(logr.RuntimeInfo)            {}
+func (*warnings) Enabled(int) bool                 { return true }
+func (*warnings) Info(int, string, ...any)         {}
+func (w *warnings) WithValues(...any) logr.LogSink { return w }
+func (w *warnings) WithName(string) logr.LogSink   { return w }
+
+func (w *warnings) Error(err error, msg string, _ ...any) {
+	now, last := time.Now().UnixNano(), w.last.Load()
+	if now-last < int64(warnInterval) || !w.last.CompareAndSwap(last, now) {
+		return
+	}
+	slog.Warn("remote sampling: "+msg+"; the sampler in use stays", "err", err)
 }
 
 // IsSDKNotice reports whether err is the SDK saying that it does not know
 // this sampler: no error, since tracing.Setup gives the SDK the sampler.
 func IsSDKNotice(err error) bool {
 	return err.Error() == "unsupported sampler: "+Name
+}
+
+// argValues reads the sampler's argument into its keys and values.
+func argValues(arg string) map[string]string {
+	values := map[string]string{}
+	for _, kv := range strings.Split(arg, ",") {
+		key, value, _ := strings.Cut(kv, "=")
+		values[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	}
+	return values
 }
 
 // CheckArg checks the sampler's argument as the OpenTelemetry

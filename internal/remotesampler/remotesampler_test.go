@@ -1,0 +1,117 @@
+package remotesampler_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/internal/remotesampler"
+	"example.com/tracingdemo/internal/testkit"
+)
+
+// A strategy with an operation and no probabilisticSampling: 103 bytes that
+// crash jaegerremote v0.38.0 on its own (a nil dereference).
+const malformed = `{"operationSampling":{"defaultSamplingProbability":1,"perOperationStrategies":[{"operation":"GET /"}]}}`
+
+// endpoint serves the strategies of answer in turn, the last one again and
+// again, and counts the requests.
+func endpoint(t *testing.T, answers ...string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := min(int(n.Add(1))-1, len(answers)-1)
+		w.Write([]byte(answers[i]))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// sampled asks the sampler for a root span's decision.
+func sampled(s sdktrace.Sampler) bool {
+	r := s.ShouldSample(sdktrace.SamplingParameters{
+		ParentContext: context.Background(), TraceID: trace.TraceID{1}, Name: "GET /",
+	})
+	return r.Decision == sdktrace.RecordAndSample
+}
+
+// logs sends slog.Default to a buffer for the test.
+func logs(t *testing.T) *testkit.SyncBuffer {
+	t.Helper()
+	var buf testkit.SyncBuffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return &buf
+}
+
+// TestBadStrategiesKeepTheSampler: an endpoint that answers a strategy the
+// sampler cannot use (malformed, out of range, huge, not JSON) crashes
+// nothing, and the sampler in use stays: here, sample nothing, where each
+// bad answer, taken, would sample everything. Each is logged as a warning.
+func TestBadStrategiesKeepTheSampler(t *testing.T) {
+	good := `{"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":0}}`
+	all := `{"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":1}}`
+	for _, tc := range []struct{ name, answer, wantLog string }{
+		{"an operation with no rate", malformed, `operation \"GET /\" has no probabilisticSampling`},
+		{"a rate of 10", `{"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":10}}`, "samplingRate 10: want a ratio from 0 to 1"},
+		{"2 MiB", strings.Repeat(" ", 2<<20) + all, "answered more than 1048576 bytes"},
+		{"not JSON", "<html>", "not a sampling strategy"},
+		{"no strategy", "{}", "no strategy in it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			buf := logs(t)
+			srv, requests := endpoint(t, good, tc.answer)
+			testkit.SetOTelEnv(t, map[string]string{
+				"OTEL_TRACES_SAMPLER":     "jaeger_remote",
+				"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000,initialSamplingRate=1",
+			})
+			s := remotesampler.New("frontend")
+			defer s.Close()
+			s.UpdateSampler() // the good strategy: sample nothing
+			require.False(t, sampled(s), "the good strategy applies")
+			s.UpdateSampler() // the bad one
+			assert.False(t, sampled(s), "after a bad strategy, the sampler in use stays")
+			assert.GreaterOrEqual(t, requests.Load(), int64(2))
+			assert.Contains(t, buf.String(), `"level":"WARN","msg":"remote sampling: failed to fetch sampling strategy; the sampler in use stays"`)
+			assert.Contains(t, buf.String(), tc.wantLog)
+		})
+	}
+}
+
+// TestWarningsAreBounded: an endpoint that stays down is one warning per
+// interval, not one per poll.
+func TestWarningsAreBounded(t *testing.T) {
+	buf := logs(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there any more
+	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000"})
+	s := remotesampler.New("frontend")
+	defer s.Close()
+	for range 5 {
+		s.UpdateSampler()
+	}
+	assert.Equal(t, 1, bytes.Count([]byte(buf.String()), []byte(`"level":"WARN"`)), buf.String())
+	assert.Contains(t, buf.String(), "connection refused")
+}
+
+func TestCheckStrategy(t *testing.T) {
+	for _, ok := range []string{
+		`{"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":0.5}}`,
+		`{"strategyType":0,"probabilisticSampling":{"samplingRate":1}}`, // the legacy protocol's enums are numbers
+		`{"strategyType":"RATE_LIMITING","rateLimitingSampling":{"maxTracesPerSecond":5}}`,
+		`{"operationSampling":{"defaultSamplingProbability":0.1,"perOperationStrategies":[{"operation":"GET /","probabilisticSampling":{"samplingRate":1}}]}}`,
+	} {
+		assert.NoError(t, remotesampler.CheckStrategy([]byte(ok)), ok)
+	}
+	assert.ErrorContains(t, remotesampler.CheckStrategy([]byte(malformed)), `operation "GET /" has no probabilisticSampling`)
+}
