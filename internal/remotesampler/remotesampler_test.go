@@ -23,14 +23,14 @@ import (
 // crash jaegerremote v0.38.0 on its own (a nil dereference).
 const malformed = `{"operationSampling":{"defaultSamplingProbability":1,"perOperationStrategies":[{"operation":"GET /"}]}}`
 
-// endpoint serves the strategies of answer in turn, the last one again and
-// again, and counts the requests.
-func endpoint(t *testing.T, answers ...string) (*httptest.Server, *atomic.Int64) {
+// endpoint serves the strategy that answer holds at the time, and counts
+// the requests. (jaegerremote also asks once by itself, at its start.)
+func endpoint(t *testing.T, answer *atomic.Value) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := min(int(n.Add(1))-1, len(answers)-1)
-		w.Write([]byte(answers[i]))
+		n.Add(1)
+		w.Write([]byte(answer.Load().(string)))
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &n
@@ -70,7 +70,9 @@ func TestBadStrategiesKeepTheSampler(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			buf := logs(t)
-			srv, requests := endpoint(t, good, tc.answer)
+			var answer atomic.Value
+			answer.Store(good)
+			srv, requests := endpoint(t, &answer)
 			testkit.SetOTelEnv(t, map[string]string{
 				"OTEL_TRACES_SAMPLER":     "jaeger_remote",
 				"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000,initialSamplingRate=1",
@@ -79,6 +81,7 @@ func TestBadStrategiesKeepTheSampler(t *testing.T) {
 			defer s.Close()
 			s.UpdateSampler() // the good strategy: sample nothing
 			require.False(t, sampled(s), "the good strategy applies")
+			answer.Store(tc.answer)
 			s.UpdateSampler() // the bad one
 			assert.False(t, sampled(s), "after a bad strategy, the sampler in use stays")
 			assert.GreaterOrEqual(t, requests.Load(), int64(2))
