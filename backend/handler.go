@@ -27,11 +27,12 @@ func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logg
 	r := mux.NewRouter()
 	// otelhttp (tracing/server.go) extracts the frontend's trace context
 	// from the traceparent header, so the SERVER span "GET /hello" is a
-	// child of the frontend's CLIENT span, in the same trace.
-	r.Use(tracing.Middleware(tp, propagator))
+	// child of the frontend's CLIENT span, in the same trace: the backend
+	// is no public edge (false), only the frontend calls it.
+	r.Use(tracing.Middleware(tp, propagator, false))
 	r.HandleFunc("/hello", h.hello).Methods(http.MethodGet)
 	// Beside the lesson: health checks, request logs, traced 404s.
-	return server.Harden(r, tp, propagator, logger)
+	return server.Harden(r, tp, propagator, logger, false)
 }
 
 type handler struct {

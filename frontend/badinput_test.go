@@ -145,7 +145,7 @@ func TestClientCancels(t *testing.T) {
 // TestOversizedTraceState: a tracestate over the W3C limit of 32 members
 // is dropped, not passed on; the traceparent beside it still counts.
 func TestOversizedTraceState(t *testing.T) {
-	p := newPair(t)
+	p := newPair(t, trusted)
 	var members []string
 	for i := range 40 {
 		members = append(members, fmt.Sprintf("k%d=v", i))

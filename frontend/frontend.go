@@ -30,6 +30,10 @@ type Config struct {
 	BackendURL     *url.URL      // BACKEND_URL: where the backend listens
 	JaegerUIURL    string        // JAEGER_UI_URL: base of the trace links in answers; "": no links
 	BackendTimeout time.Duration // BACKEND_TIMEOUT: how long to wait for the backend
+	// TRUST_CALLER_TRACE=true: join a caller's trace, for a frontend behind
+	// a gateway of ours that traces; by default a caller's trace is only
+	// linked (tracing.Middleware).
+	TrustCallerTrace bool
 }
 
 func fromEnv(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) (http.Handler, error) {
@@ -56,6 +60,13 @@ func configFromEnv() (Config, error) {
 		if _, err = settings.ParseHTTPURL("JAEGER_UI_URL", cfg.JaegerUIURL); err != nil {
 			return cfg, err
 		}
+	}
+	switch v := os.Getenv("TRUST_CALLER_TRACE"); v {
+	case "", "false":
+	case "true":
+		cfg.TrustCallerTrace = true
+	default:
+		return cfg, &settings.EnvError{Name: "TRUST_CALLER_TRACE", Value: v, Reason: `want "true" or "false"`}
 	}
 	timeout := cmp.Or(os.Getenv("BACKEND_TIMEOUT"), server.BackendTimeout.String())
 	if cfg.BackendTimeout, err = time.ParseDuration(timeout); err != nil || cfg.BackendTimeout <= 0 {

@@ -3,6 +3,7 @@ package frontend_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,7 @@ type pair struct {
 	backend  *httptest.Server
 	logs     *testkit.SyncBuffer
 
+	sampler        sdktrace.Sampler // both services'; nil: the SDK's default
 	mu             sync.Mutex
 	backendHeaders []http.Header // the headers of each call the backend got
 }
@@ -53,7 +55,13 @@ func (p *pair) backendCalls() []http.Header {
 
 func newPair(t testing.TB, configure ...func(*frontend.Config)) *pair {
 	t.Helper()
-	p := &pair{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}}
+	return newSampledPair(t, nil, configure...)
+}
+
+// newSampledPair is newPair with both services sampling with sampler.
+func newSampledPair(t testing.TB, sampler sdktrace.Sampler, configure ...func(*frontend.Config)) *pair {
+	t.Helper()
+	p := &pair{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}, sampler: sampler}
 	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(p.logs, nil)))
 	propagator := autoprop.NewTextMapPropagator() // W3C tracecontext and baggage
 
@@ -84,10 +92,14 @@ func newPair(t testing.TB, configure ...func(*frontend.Config)) *pair {
 }
 
 func (p *pair) tracerProvider(t testing.TB, service string) trace.TracerProvider {
-	tp := sdktrace.NewTracerProvider(
+	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithSpanProcessor(p.spans),
 		sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
-	)
+	}
+	if p.sampler != nil {
+		opts = append(opts, sdktrace.WithSampler(p.sampler))
+	}
+	tp := sdktrace.NewTracerProvider(opts...)
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp
 }
@@ -339,18 +351,80 @@ func TestBaggage(t *testing.T) {
 	assert.ElementsMatch(t, []string{"alice", ""}, users)
 }
 
-// TestIncomingTraceparent: a caller that is itself traced gets its trace
-// continued, not a new one.
-func TestIncomingTraceparent(t *testing.T) {
+// trusted makes the frontend join its callers' traces (TRUST_CALLER_TRACE).
+func trusted(cfg *frontend.Config) { cfg.TrustCallerTrace = true }
+
+// TestCallersTrace: the frontend is the public edge, so by default a caller
+// that is itself traced gets a trace of the frontend's, a root with a link
+// to the caller's span; with TRUST_CALLER_TRACE, its trace is continued.
+func TestCallersTrace(t *testing.T) {
+	const callerTrace, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	t.Run("linked, at the public edge", func(t *testing.T) {
+		p := newPair(t)
+		resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		root := spanNamed(t, p.waitSpans(t, 5), "GET /")
+		assert.False(t, root.Parent().IsValid(), "a root")
+		assert.NotEqual(t, callerTrace, root.SpanContext().TraceID().String())
+		require.Len(t, root.Links(), 1)
+		assert.Equal(t, callerTrace, root.Links()[0].SpanContext.TraceID().String())
+		assert.Equal(t, callerSpan, root.Links()[0].SpanContext.SpanID().String())
+		assert.NotContains(t, resp.Header.Get("traceresponse"), callerTrace)
+	})
+	t.Run("joined, when trusted", func(t *testing.T) {
+		p := newPair(t, trusted)
+		resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		root := spanNamed(t, p.waitSpans(t, 5), "GET /")
+		assert.Equal(t, callerTrace, root.SpanContext().TraceID().String())
+		assert.Equal(t, callerSpan, root.Parent().SpanID().String())
+		assert.Contains(t, resp.Header.Get("traceresponse"), callerTrace)
+	})
+}
+
+// TestPublicEdgeDecides: with OTEL_TRACES_SAMPLER=traceidratio at 0.1, a
+// caller who picks trace IDs whose low 64 bits are zero, which the ratio
+// sampler always keeps, no longer gets every request sampled: the public
+// edge decides on a trace ID of its own. Trusted, the caller still can.
+func TestPublicEdgeDecides(t *testing.T) {
+	sampledOf := func(p *pair, n int) int {
+		sampled := 0
+		for i := range n {
+			tp := fmt.Sprintf("00-%016x0000000000000000-00f067aa0ba902b7-00", i+1)
+			resp, body := p.get(t, "/", "traceparent", tp)
+			require.Equal(t, http.StatusOK, resp.StatusCode, body)
+			if strings.HasSuffix(resp.Header.Get("traceresponse"), "-01") {
+				sampled++
+			}
+		}
+		return sampled
+	}
+	const n = 200
+	public := sampledOf(newSampledPair(t, sdktrace.TraceIDRatioBased(0.1)), n)
+	steered := sampledOf(newSampledPair(t, sdktrace.TraceIDRatioBased(0.1), trusted), n)
+	t.Logf("traceidratio 0.1, callers' trace IDs with low bits zero: sampled %d of %d at the public edge, %d of %d trusted", public, n, steered, n)
+	// Binomial(200, 0.1): mean 20, standard deviation 4.2.
+	assert.Less(t, public, 50, "at the public edge, the frontend's own ratio decides")
+	assert.Equal(t, n, steered, "trusted, the caller's trace ID decides: every one sampled")
+}
+
+// TestReusedTraceparent: a caller that sends the same traceparent again and
+// again does not grow one trace: each request is a trace of its own, linked
+// to the caller's span.
+func TestReusedTraceparent(t *testing.T) {
 	p := newPair(t)
 	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
-	resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-
-	root := spanNamed(t, p.waitSpans(t, 5), "GET /")
-	assert.Equal(t, callerTrace, root.SpanContext().TraceID().String())
-	assert.Equal(t, "00f067aa0ba902b7", root.Parent().SpanID().String())
-	assert.Contains(t, resp.Header.Get("traceresponse"), callerTrace)
+	traces := map[string]bool{}
+	for range 20 {
+		resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		traces[strings.Split(resp.Header.Get("traceresponse"), "-")[1]] = true
+	}
+	assert.Len(t, traces, 20, "20 requests, 20 traces")
+	assert.NotContains(t, traces, callerTrace)
+	for _, s := range p.waitSpans(t, 20*5) {
+		assert.NotEqual(t, callerTrace, s.SpanContext().TraceID().String(), "span %q joined the caller's trace", s.Name())
+	}
 }
 
 func TestHealthzMakesNoSpan(t *testing.T) {
@@ -433,7 +507,7 @@ func firstLine(s string) string {
 // still passed on: the backend gets the trace context with the flag 00, and
 // neither service records a span of it.
 func TestUnsampledStillPropagates(t *testing.T) {
-	p := newPair(t)
+	p := newPair(t, trusted) // the caller's decision is followed only when trusted
 	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
 	resp, body := p.get(t, "/?user=alice", "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-00")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)

@@ -31,11 +31,14 @@ func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapProp
 	}
 	r := mux.NewRouter()
 	// Every request gets a SERVER span from otelhttp (tracing/server.go):
-	// for GET /, that span is the root of the trace.
-	r.Use(tracing.Middleware(tp, propagator))
+	// for GET /, that span is the root of the trace. The frontend is the
+	// public edge: a caller's trace is linked, not joined, unless
+	// TRUST_CALLER_TRACE says the caller is one of ours.
+	public := !cfg.TrustCallerTrace
+	r.Use(tracing.Middleware(tp, propagator, public))
 	r.HandleFunc("/", h.hello).Methods(http.MethodGet)
 	// Beside the lesson: health checks, request logs, traced 404s.
-	return server.Harden(r, tp, propagator, logger)
+	return server.Harden(r, tp, propagator, logger, public)
 }
 
 // newBackendClient returns the HTTP client for the backend. Its transport

@@ -150,6 +150,7 @@ func TestBadConfig(t *testing.T) {
 		{"Jaeger UI URL not http", "JAEGER_UI_URL", "ftp://jaeger"},
 		{"timeout not a duration", "BACKEND_TIMEOUT", "soon"},
 		{"timeout zero", "BACKEND_TIMEOUT", "0s"},
+		{"trust not a boolean", "TRUST_CALLER_TRACE", "yes"},
 		{"log format", "LOG_FORMAT", "xml"},
 		{"an OTEL variable", "OTEL_TRACES_SAMPLER", "sometimes"},
 	}

@@ -16,25 +16,29 @@ import (
 //   - otelhttp first extracts the caller's trace context from the request's
 //     headers (W3C traceparent and baggage), so that the span joins the
 //     caller's trace; with no such header, the span is a root;
+//   - at a public edge (public), the caller's trace context is only linked:
+//     the span is a root, of a trace this service starts and samples, so
+//     that no stranger decides what is sampled or grows a trace of ours;
 //   - the span is named after the route template, e.g. "GET /hello", never
 //     after the raw path, which would make one Jaeger operation per URL;
 //   - the answer carries a traceresponse header that names the trace.
-func Middleware(tp trace.TracerProvider, propagator propagation.TextMapPropagator) mux.MiddlewareFunc {
-	return middleware("", tp, propagator)
+func Middleware(tp trace.TracerProvider, propagator propagation.TextMapPropagator, public bool) mux.MiddlewareFunc {
+	return middleware("", tp, propagator, public)
 }
 
 // UnmatchedMiddleware is Middleware for the requests that match no route,
 // which mux answers without running the router's middleware: wrap its
 // NotFoundHandler with it. Their spans are named after name, e.g.
 // "GET NotFound".
-func UnmatchedMiddleware(name string, tp trace.TracerProvider, propagator propagation.TextMapPropagator) mux.MiddlewareFunc {
-	return middleware(name, tp, propagator)
+func UnmatchedMiddleware(name string, tp trace.TracerProvider, propagator propagation.TextMapPropagator, public bool) mux.MiddlewareFunc {
+	return middleware(name, tp, propagator, public)
 }
 
-func middleware(unmatched string, tp trace.TracerProvider, propagator propagation.TextMapPropagator) mux.MiddlewareFunc {
+func middleware(unmatched string, tp trace.TracerProvider, propagator propagation.TextMapPropagator, public bool) mux.MiddlewareFunc {
 	otelMiddleware := otelhttp.NewMiddleware(unmatched,
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(propagator),
+		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return public }),
 		// otelhttp names spans from r.Pattern, which only net/http's own
 		// ServeMux sets: ask mux for the route template instead.
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {

@@ -42,12 +42,12 @@ const healthy = "ok\n"
 //     goes out at once and the connection is closed after it. Otherwise Go's
 //     server would read a body that trickles in, for up to its ReadTimeout,
 //     before it sent the answer.
-func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) http.Handler {
+func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	r.SkipClean(true)
 	r.Use(logRequests(logger, ""))
 
 	unmatched := func(name string, h http.HandlerFunc) http.Handler {
-		return tracing.UnmatchedMiddleware(name, tp, propagator)(logRequests(logger, name)(h))
+		return tracing.UnmatchedMiddleware(name, tp, propagator, public)(logRequests(logger, name)(h))
 	}
 	r.NotFoundHandler = unmatched("NotFound", http.NotFound)
 	r.MethodNotAllowedHandler = unmatched("MethodNotAllowed", methodNotAllowed)

@@ -52,9 +52,9 @@ func TestHarden(t *testing.T) {
 			propagator := autoprop.NewTextMapPropagator()
 
 			r := mux.NewRouter()
-			r.Use(tracing.Middleware(tp, propagator))
+			r.Use(tracing.Middleware(tp, propagator, false))
 			r.HandleFunc("/hello", func(http.ResponseWriter, *http.Request) {}).Methods(http.MethodGet)
-			h := server.Harden(r, tp, propagator, logger)
+			h := server.Harden(r, tp, propagator, logger, false)
 
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
