@@ -42,19 +42,33 @@ STAND_IN=tracingdemo-stand-in
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# remove_old NAME: where an older version of this script left a stand-in
+# under the official name NAME, it is removed. Returns 0 where a real image
+# of that name is here.
+remove_old() {
+	local name=$1 label
+	label=$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}|{{len .RepoDigests}}|{{.Comment}}' "$name" 2>/dev/null) || return 1
+	case $label in
+	"<no value>|0|Imported from -" | "|0|Imported from -" | [0-9a-f]*"|"*)
+		echo "stand-ins: removing $name, a stand-in left under the official name by an older make compose-test" >&2
+		docker image rm "$name" >/dev/null
+		return 1
+		;;
+	esac
+}
+
+# Older versions also made one for Prometheus, which no test uses now.
+remove_old prom/prometheus:v3.6.0 || true
+remove_old prom/prometheus:v3.11.3 || true
+
 # pick OFFICIAL STAND_IN prints the name to use: OFFICIAL where that image
 # is here, a real one, or can be pulled; STAND_IN otherwise. A stand-in that
 # an older version of this script left under OFFICIAL is removed first.
 pick() {
-	local name=$1 label
-	if label=$(docker image inspect -f '{{index .Config.Labels "tracingdemo.stand-in"}}|{{len .RepoDigests}}|{{.Comment}}' "$name" 2>/dev/null); then
-		case $label in
-		"<no value>|0|Imported from -" | "|0|Imported from -" | [0-9a-f]*"|"*)
-			echo "stand-ins: removing $name, a stand-in left under the official name by an older make compose-test" >&2
-			docker image rm "$name" >/dev/null
-			;;
-		*) echo "$name" && return ;; # a real image
-		esac
+	local name=$1
+	if remove_old "$name"; then
+		echo "$name" # a real image
+		return
 	fi
 	# Where no registry answers, a pull fails at once or hangs: it gets a
 	# bound.
