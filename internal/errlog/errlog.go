@@ -12,11 +12,13 @@ import (
 
 	"go.opentelemetry.io/otel"
 
+	"example.com/tracingdemo/internal/ratelimit"
 	"example.com/tracingdemo/internal/remotesampler"
 )
 
-// interval is the most often a Handler writes a line.
-const interval = 10 * time.Second
+// interval is the most often a Handler writes a line: the services' one
+// bound for repeated lines.
+const interval = ratelimit.Interval
 
 // Handler is an otel.ErrorHandler that logs through slog.Default at most one
 // line per interval, and counts the errors it held back.

@@ -23,13 +23,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/gogo/protobuf/jsonpb"
 	api_v2 "github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"go.opentelemetry.io/contrib/samplers/jaegerremote"
+
+	"example.com/tracingdemo/internal/ratelimit"
 )
 
 // Name is the value of OTEL_TRACES_SAMPLER that asks for this sampler.
@@ -137,15 +138,12 @@ func CheckStrategy(body []byte) error {
 	return nil
 }
 
-// warnInterval is the most often the sampler's problems are logged.
-const warnInterval = 10 * time.Second
-
 // warnings is jaegerremote's logger: each of its errors (an endpoint that
 // does not answer, a strategy refused) is a warning, since the service goes
-// on with the sampler it has; at most one line per warnInterval, through
-// slog.Default. Its Info lines are left out.
+// on with the sampler it has; at most one line per 10 s (ratelimit.Limiter),
+// through slog.Default. Its Info lines are left out.
 type warnings struct {
-	last atomic.Int64 // when the last line was written, in Unix nanoseconds
+	limit ratelimit.Limiter
 }
 
 func (*warnings) Init(logr.RuntimeInfo)            {}
@@ -155,8 +153,7 @@ func (w *warnings) WithValues(...any) logr.LogSink { return w }
 func (w *warnings) WithName(string) logr.LogSink   { return w }
 
 func (w *warnings) Error(err error, msg string, _ ...any) {
-	now, last := time.Now().UnixNano(), w.last.Load()
-	if now-last < int64(warnInterval) || !w.last.CompareAndSwap(last, now) {
+	if !w.limit.Allow() {
 		return
 	}
 	slog.Warn("remote sampling: "+msg+"; the sampler in use stays", "err", err)

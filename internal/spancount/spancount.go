@@ -21,10 +21,10 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"example.com/tracingdemo/internal/ratelimit"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -34,18 +34,15 @@ type Counts struct {
 	exported atomic.Int64 // spans in batches the exporter sent
 	failed   atomic.Int64 // spans in batches the exporter failed to send
 
-	logger   *slog.Logger // where drops are reported as they happen
-	capacity int64        // the most spans the batcher holds without dropping
-	warned   atomic.Int64 // when drops were last reported, in Unix nanoseconds
+	logger   *slog.Logger      // where drops are reported as they happen
+	capacity int64             // the most spans the batcher holds without dropping
+	warned   ratelimit.Limiter // drops are reported at most once per 10 s
 }
-
-// warnInterval is the most often drops are reported while the service runs.
-const warnInterval = 10 * time.Second
 
 // Options are the tracing.Setup options that make c count the spans: a span
 // processor beside the batcher counts those that end, and a wrapper around
 // the exporter counts what it sends. Spans dropped while the service runs
-// are reported to logger, at most once per warnInterval.
+// are reported to logger, at most once per 10 s (ratelimit.Limiter).
 func (c *Counts) Options(logger *slog.Logger) []tracing.Option {
 	c.logger = logger
 	c.capacity = batcherCapacity()
@@ -90,7 +87,7 @@ func envInt(name string, fallback int64) int64 {
 	return n
 }
 
-// reportDrops logs, at most once per warnInterval, that spans have been
+// reportDrops logs, at most once per 10 s, that spans have been
 // dropped, and at least how many: the batcher cannot hold more than its
 // capacity. The exact count comes in the line at the stop.
 func (c *Counts) reportDrops() {
@@ -98,8 +95,7 @@ func (c *Counts) reportDrops() {
 	if waiting <= c.capacity || c.logger == nil {
 		return
 	}
-	now, last := time.Now().UnixNano(), c.warned.Load()
-	if now-last < int64(warnInterval) || !c.warned.CompareAndSwap(last, now) {
+	if !c.warned.Allow() {
 		return
 	}
 	c.logger.Warn("spans dropped: the exporter cannot keep up, and the batcher's queue is full",
