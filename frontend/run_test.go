@@ -159,9 +159,13 @@ func TestBadConfig(t *testing.T) {
 			testkit.SetOTelEnv(t, nil)
 			t.Setenv("ADDR", "127.0.0.1:0")
 			t.Setenv(tt.variable, tt.value)
-			err := server.Run(context.Background(), io.Discard, frontend.Service)
+			// A value Run took would have it serve until ctx ends: the
+			// deadline turns that into a failure that says so.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := server.Run(ctx, io.Discard, frontend.Service)
 			var envErr *settings.EnvError
-			require.ErrorAs(t, err, &envErr)
+			require.ErrorAs(t, err, &envErr, "%s=%q was taken: Run served until its deadline", tt.variable, tt.value)
 			assert.Equal(t, tt.variable, envErr.Name)
 			assert.Equal(t, 2, settings.ExitCode(err))
 		})
