@@ -1,6 +1,7 @@
-# One image per service: docker build --build-arg SERVICE=backend .
-# (docker-compose.yml builds both.) The result is one static binary on
-# distroless, run as a non-root user, with no shell: about 22 MB.
+# One image for both services: docker build -t tracingdemo . and then
+# docker run tracingdemo frontend, or backend (docker-compose.yml does
+# both). The result is one static binary on distroless, run as a non-root
+# user, with no shell: about 22 MB.
 
 # The two base images. Build arguments, so that a test on a machine with no
 # registry can put local stand-ins in their place (scripts/docker-stand-ins.sh);
@@ -16,15 +17,15 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG SERVICE=frontend
 # Static (no cgo), reproducible (-trimpath), and stripped (-s -w).
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/service ./cmd/${SERVICE}
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/tracingdemo ./cmd/tracingdemo
 
 # Run stage: CA certificates, /etc/passwd, and the binary; nothing else.
 FROM ${RUN_IMAGE}
-COPY --from=build /out/service /service
+COPY --from=build /out/tracingdemo /tracingdemo
 # 65532 is distroless' "nonroot"; numeric, so that a runtime can check it.
 USER 65532:65532
-ENTRYPOINT ["/service"]
-# The binary checks its own /healthz: there is no curl in the image.
-HEALTHCHECK --interval=2s --timeout=3s --retries=15 CMD ["/service", "-healthcheck"]
+# The argument names the service. So does its health check, which the
+# binary runs itself (there is no curl in the image):
+# /tracingdemo frontend -healthcheck, as docker-compose.yml sets it.
+ENTRYPOINT ["/tracingdemo"]

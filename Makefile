@@ -16,15 +16,15 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-build: ## build bin/frontend and bin/backend
-	$(GO) build -o bin/ ./cmd/frontend ./cmd/backend
+build: ## build bin/tracingdemo, which runs either service
+	$(GO) build -o bin/ ./cmd/tracingdemo
 
 # Spans go to the console, unless OTEL_EXPORTER_OTLP_ENDPOINT (or
 # OTEL_TRACES_EXPORTER) says where else: e.g. to the Jaeger of `make run-jaeger`.
 run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 	@export OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-$(if $(OTEL_EXPORTER_OTLP_ENDPOINT),otlp,console)}; \
 	export LOG_FORMAT=$${LOG_FORMAT:-text}; \
-	bin/backend & backend=$$!; bin/frontend & frontend=$$!; \
+	bin/tracingdemo backend & backend=$$!; bin/tracingdemo frontend & frontend=$$!; \
 	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait' INT TERM; \
 	wait
 
@@ -181,7 +181,7 @@ bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per export
 # scanned where Docker answers (make compose-test builds them). GOVULNDB
 # picks another database, e.g. the live one: GOVULNDB=https://vuln.go.dev.
 GOVULNDB ?= file://$(CURDIR)/bin/vulndb
-VULN_OURS = source:. source:e2e source:deploy/kubernetes binary:bin/frontend binary:bin/backend \
+VULN_OURS = source:. source:e2e source:deploy/kubernetes binary:bin/tracingdemo \
 	$(if $(shell docker info >/dev/null 2>&1 && echo yes),image:tracingdemo/frontend image:tracingdemo/backend)
 VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:bin/kustomize binary:bin/docker-compose
 vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## known vulnerabilities our code and tools reach, offline; fails on any in our services

@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/tracing"
 )
@@ -53,14 +52,14 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	// frontend checked it, but anyone can call the backend: check it again.
 	user := baggage.FromContext(ctx).Member("user").Value()
 	if user != "" {
-		if err := params.CheckUser(user); err != nil {
+		if err := CheckUser(user); err != nil {
 			h.badRequest(ctx, w, fmt.Errorf("baggage: %w", err))
 			return
 		}
 		span.SetAttributes(attribute.String("user", user))
 	}
 
-	p, err := params.FromQuery(r.URL.RawQuery)
+	p, err := ParamsFromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.badRequest(ctx, w, err)
 		return

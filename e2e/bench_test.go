@@ -32,7 +32,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,7 +180,7 @@ func runConfig(t *testing.T, c benchConfig, round int) benchResult {
 
 func mustStart(t *testing.T, service string, env []string, port int) *process {
 	t.Helper()
-	p, err := startProcess(service, filepath.Join(binDir, service), env)
+	p, err := startService(service, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func startPair(t *testing.T, wantExit int, env ...string) *pair {
 	t.Cleanup(func() { p.stopAndCheck(t, p.backend, p.backendPort, wantExit) })
 
 	var err error
-	p.frontend, err = startProcess("frontend", filepath.Join(binDir, "frontend"), append(env,
+	p.frontend, err = startService("frontend", append(env,
 		"ADDR=127.0.0.1:"+strconv.Itoa(p.frontendPort),
 		"BACKEND_URL="+p.backendURL(""),
 		"JAEGER_UI_URL="+jg.url(jg.queryPort, "")))
@@ -62,8 +62,7 @@ func startPair(t *testing.T, wantExit int, env ...string) *pair {
 func (p *pair) startBackend(t *testing.T) {
 	t.Helper()
 	var err error
-	p.backend, err = startProcess("backend", filepath.Join(binDir, "backend"),
-		append(p.env, "ADDR=127.0.0.1:"+strconv.Itoa(p.backendPort)))
+	p.backend, err = startService("backend", append(p.env, "ADDR=127.0.0.1:"+strconv.Itoa(p.backendPort)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +198,7 @@ func TestJaegerDown(t *testing.T) {
 // with code 2 and one log line naming the variable, without serving.
 func TestBadSettingsStopAtStart(t *testing.T) {
 	busy := freePort()
-	holder, err := startProcess("port holder", filepath.Join(binDir, "backend"), []string{"ADDR=127.0.0.1:" + strconv.Itoa(busy)})
+	holder, err := startProcess("port holder", filepath.Join(binDir, "tracingdemo"), []string{"ADDR=127.0.0.1:" + strconv.Itoa(busy)}, "backend")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +225,7 @@ func TestBadSettingsStopAtStart(t *testing.T) {
 			if tt.variable == "OTEL_TRACES_SAMPLER_ARG" {
 				env = append(env, "OTEL_TRACES_SAMPLER=traceidratio")
 			}
-			p, err := startProcess("frontend", filepath.Join(binDir, "frontend"), env)
+			p, err := startService("frontend", env)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 // start the same way: build the two services, start one Jaeger.
 
 var (
-	binDir string  // where TestMain built frontend and backend
+	binDir string  // where TestMain built tracingdemo
 	jg     *jaeger // the one Jaeger every test exports to
 )
 
@@ -32,13 +32,11 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	for _, service := range []string{"frontend", "backend"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(binDir, service), "./cmd/"+service)
-		build.Dir = ".."
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", service, err, out)
-			return 1
-		}
+	build := exec.Command("go", "build", "-o", binDir, "./cmd/tracingdemo")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building tracingdemo: %v\n%s", err, out)
+		return 1
 	}
 
 	if jg, err = startJaeger(*jaegerBin); err != nil {
@@ -72,4 +70,10 @@ func exporterEnv(name string) []string {
 		return []string{"OTEL_TRACES_EXPORTER=jaeger", "OTEL_EXPORTER_JAEGER_ENDPOINT=" + jg.url(jg.thriftPort, "/api/traces")}
 	}
 	panic("unknown exporter " + name)
+}
+
+// startService starts the service name (frontend or backend) of the
+// tracingdemo that TestMain built, with env (startProcess).
+func startService(name string, env []string) (*process, error) {
+	return startProcess(name, filepath.Join(binDir, "tracingdemo"), env, name)
 }

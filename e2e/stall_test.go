@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,7 +142,7 @@ func TestSecondSignal(t *testing.T) {
 	defer close(release)
 
 	port := freePort()
-	frontend, err := startProcess("frontend", filepath.Join(binDir, "frontend"), []string{
+	frontend, err := startService("frontend", []string{
 		"ADDR=127.0.0.1:" + strconv.Itoa(port), "BACKEND_URL=" + backend.URL, "OTEL_TRACES_EXPORTER=none"})
 	if err != nil {
 		t.Fatal(err)

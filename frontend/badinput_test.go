@@ -19,19 +19,18 @@ import (
 	"example.com/tracingdemo/internal/server"
 )
 
-// serve runs the frontend handler of p behind server.Serve, with the
-// timeouts and limits the binary has, and returns its address.
+// serve runs the frontend handler of p in the server of server.New, with
+// the timeouts and limits the binary has, and returns its address.
 func (p *pair) serve(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	logger := slog.New(slog.DiscardHandler)
-	ctx, stop := context.WithCancel(context.Background())
+	srv := server.New(p.handler, slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, ln, p.handler, logger) }()
+	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		stop()
-		assert.NoError(t, <-done)
+		assert.NoError(t, srv.Shutdown(context.Background()))
+		assert.ErrorIs(t, <-done, http.ErrServerClosed)
 	})
 	return ln.Addr().String()
 }

@@ -10,18 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
-
 	"example.com/tracingdemo/backend"
 	"example.com/tracingdemo/frontend"
-	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
 )
 
 // BenchmarkRequest sends one GET / through the real frontend handler, which
 // calls the real backend handler over loopback, with tracing set up as the
-// services set it up (settings.SetOTelDefaults, then tracing.Setup; without
+// services set it up (tracing.NewExporter, then tracing.Setup; without
 // the count of spans at the stop), either off or with spans made
 // and batched but not exported. `make bench` runs it with -benchmem, so
 // the allocations that tracing adds to a request are tracked too.
@@ -36,13 +33,15 @@ func BenchmarkRequest(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			testkit.SetOTelEnv(b, map[string]string{bc.env: bc.value})
-			settings.SetOTelDefaults()
-			shutdown, err := tracing.Setup(context.Background(), "bench")
+			exporter, err := tracing.NewExporter(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer shutdown(context.Background())
-			tp, propagator := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+			tp, propagator, err := tracing.Setup(context.Background(), "bench", exporter)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tp.Shutdown(context.Background())
 			logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(io.Discard, nil)))
 
 			backendServer := httptest.NewServer(backend.New(tp, propagator, logger))

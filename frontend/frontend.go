@@ -20,10 +20,6 @@ import (
 	"example.com/tracingdemo/internal/settings"
 )
 
-// Service is the frontend, as cmd/frontend runs it (see internal/server):
-// on ADDR, :8080 by default.
-var Service = server.Service{Name: "frontend", DefaultAddr: ":8080", Handler: fromEnv}
-
 // Config is the frontend's own settings. The OTEL_* variables are read by
 // the OpenTelemetry SDK (tracing.Setup).
 type Config struct {
@@ -36,7 +32,9 @@ type Config struct {
 	TrustCallerTrace bool
 }
 
-func fromEnv(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) (http.Handler, error) {
+// FromEnv is New with the Config in the environment: cmd/tracingdemo
+// builds the frontend with it.
+func FromEnv(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) (http.Handler, error) {
 	cfg, err := configFromEnv()
 	if err != nil {
 		return nil, err

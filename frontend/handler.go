@@ -15,7 +15,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/params"
+	"example.com/tracingdemo/backend"
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/tracing"
 )
@@ -69,7 +69,7 @@ type handler struct {
 //  4. callBackend calls the backend inside the span "backend call";
 //  5. the answer relays the backend's reply, with a link to the trace.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
-	p, err := params.FromQuery(r.URL.RawQuery)
+	p, err := backend.ParamsFromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
@@ -109,7 +109,7 @@ func withUserBaggage(ctx context.Context, user string) (context.Context, error) 
 // The events mark the moments the call leaves and its answer comes back; the
 // CLIENT span of the HTTP request itself (opened by the transport) is this
 // span's child, because the request carries this span's ctx.
-func (h *handler) callBackend(ctx context.Context, p params.Params) (reply string, took time.Duration, err error) {
+func (h *handler) callBackend(ctx context.Context, p backend.Params) (reply string, took time.Duration, err error) {
 	ctx, span := h.tracer.Start(ctx, "backend call")
 	defer span.End()
 	defer func() {

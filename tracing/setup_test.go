@@ -18,8 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -29,27 +29,41 @@ import (
 	"example.com/tracingdemo/tracing"
 )
 
-// Setup reads the process environment and sets otel's globals, so these
-// tests use t.Setenv and do not run in parallel. The bad values that
-// Setup never sees, because the services refuse them first, are tested in
-// internal/settings.
+// Setup reads the process environment, so these tests use t.Setenv and do
+// not run in parallel. The bad values that Setup never sees, because the
+// services refuse them first, are tested in internal/settings.
 
-func setup(t *testing.T, service string, opts ...tracing.Option) func(context.Context) error {
+// memoryExporter keeps its spans after Shutdown, so that a test can read
+// what the final flush delivered (tracetest.InMemoryExporter clears them).
+type memoryExporter struct{ *tracetest.InMemoryExporter }
+
+func newMemoryExporter() memoryExporter { return memoryExporter{tracetest.NewInMemoryExporter()} }
+
+func (memoryExporter) Shutdown(context.Context) error { return nil }
+
+// setup returns what tracing.Setup builds for the service "svc", exporting
+// to exporter, or, when it is nil, to the one OTEL_TRACES_EXPORTER names.
+func setup(t *testing.T, exporter sdktrace.SpanExporter) (*sdktrace.TracerProvider, propagation.TextMapPropagator) {
 	t.Helper()
-	shutdown, err := tracing.Setup(context.Background(), service, opts...)
+	if exporter == nil {
+		var err error
+		exporter, err = tracing.NewExporter(context.Background())
+		require.NoError(t, err)
+	}
+	tp, propagator, err := tracing.Setup(context.Background(), "svc", exporter)
 	require.NoError(t, err)
-	return shutdown
+	return tp, propagator
 }
 
 // oneSpan makes one span through the global TracerProvider, shuts tracing
 // down, and returns what reached the exporter.
 func oneSpan(t *testing.T) tracetest.SpanStubs {
 	t.Helper()
-	exporter := testkit.NewMemoryExporter()
-	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
-	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	exporter := newMemoryExporter()
+	tp, _ := setup(t, exporter)
+	_, span := tp.Tracer("test").Start(context.Background(), "work")
 	span.End()
-	require.NoError(t, shutdown(context.Background()))
+	require.NoError(t, tp.Shutdown(context.Background()))
 	return exporter.GetSpans()
 }
 
@@ -97,23 +111,23 @@ func TestSampler(t *testing.T) {
 func TestSDKDisabled(t *testing.T) {
 	testkit.SetOTelEnv(t, nil)
 	t.Setenv("OTEL_SDK_DISABLED", "true")
-	exporter := testkit.NewMemoryExporter()
-	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
-	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	exporter := newMemoryExporter()
+	tp, _ := setup(t, exporter)
+	_, span := tp.Tracer("test").Start(context.Background(), "work")
 	assert.False(t, span.IsRecording())
 	span.End()
-	require.NoError(t, shutdown(context.Background()))
+	require.NoError(t, tp.Shutdown(context.Background()))
 	assert.Empty(t, exporter.GetSpans())
 }
 
 func TestPropagators(t *testing.T) {
 	testkit.SetOTelEnv(t, nil)
-	require.NoError(t, setup(t, "svc")(context.Background()))
-	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
+	_, propagator := setup(t, tracetest.NewInMemoryExporter())
+	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, propagator.Fields())
 
 	t.Setenv("OTEL_PROPAGATORS", "b3")
-	require.NoError(t, setup(t, "svc")(context.Background()))
-	assert.Equal(t, []string{"b3"}, otel.GetTextMapPropagator().Fields())
+	_, propagator = setup(t, tracetest.NewInMemoryExporter())
+	assert.Equal(t, []string{"b3"}, propagator.Fields())
 }
 
 // TestExporterChoice checks that OTEL_TRACES_EXPORTER and the endpoint
@@ -149,10 +163,10 @@ func TestExporterChoice(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			testkit.SetOTelEnv(t, tt.env)
-			shutdown := setup(t, "svc")
-			_, span := otel.Tracer("test").Start(context.Background(), "work")
+			tp, _ := setup(t, nil)
+			_, span := tp.Tracer("test").Start(context.Background(), "work")
 			span.End()
-			require.NoError(t, shutdown(context.Background()))
+			require.NoError(t, tp.Shutdown(context.Background()))
 			select {
 			case got := <-requests:
 				assert.Equal(t, tt.want, got)
@@ -184,12 +198,12 @@ func TestExporterGRPC(t *testing.T) {
 	testkit.SetOTelEnv(t, nil)
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
-	shutdown := setup(t, "svc")
-	_, span := otel.Tracer("test").Start(context.Background(), "work")
+	tp, _ := setup(t, nil)
+	_, span := tp.Tracer("test").Start(context.Background(), "work")
 	span.End()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = shutdown(ctx) // our listener never answers: the flush times out
+	_ = tp.Shutdown(ctx) // our listener never answers: the flush times out
 
 	select {
 	case got := <-preface:
@@ -204,10 +218,10 @@ func TestExporterGRPC(t *testing.T) {
 // itself again as a child process and reads the child's stdout.
 func TestConsoleExporter(t *testing.T) {
 	if os.Getenv("CONSOLE_EXPORTER_CHILD") == "1" {
-		shutdown := setup(t, "svc")
-		_, span := otel.Tracer("test").Start(context.Background(), "console-work")
+		tp, _ := setup(t, nil)
+		_, span := tp.Tracer("test").Start(context.Background(), "console-work")
 		span.End()
-		require.NoError(t, shutdown(context.Background()))
+		require.NoError(t, tp.Shutdown(context.Background()))
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestConsoleExporter$")
@@ -239,13 +253,13 @@ func TestRemoteSampler(t *testing.T) {
 		"OTEL_TRACES_SAMPLER":     "jaeger_remote",
 		"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + jaeger.URL + "/sampling,pollingIntervalMs=20,initialSamplingRate=0",
 	})
-	exporter := testkit.NewMemoryExporter()
-	shutdown := setup(t, "svc", tracing.WithExporter(exporter))
-	defer shutdown(context.Background())
+	exporter := newMemoryExporter()
+	tp, _ := setup(t, exporter)
+	defer tp.Shutdown(context.Background())
 	assert.Equal(t, "shop", <-asked, "the sampler asks for the service's strategy by its name")
 
 	sampledNow := func() bool {
-		_, span := otel.Tracer("test").Start(context.Background(), "work")
+		_, span := tp.Tracer("test").Start(context.Background(), "work")
 		defer span.End()
 		return span.SpanContext().IsSampled()
 	}
@@ -262,7 +276,7 @@ func TestRemoteSampler(t *testing.T) {
 	parent := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, Remote: true,
 	})
-	_, span := otel.Tracer("test").Start(trace.ContextWithRemoteSpanContext(context.Background(), parent), "child")
+	_, span := tp.Tracer("test").Start(trace.ContextWithRemoteSpanContext(context.Background(), parent), "child")
 	assert.True(t, span.SpanContext().IsSampled(), "a sampled caller's trace stays sampled at rate 0")
 	span.End()
 }
@@ -296,12 +310,12 @@ func TestBatchSize(t *testing.T) {
 			// A long schedule delay: only a full batch or the stop sends.
 			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": tc.env, "OTEL_BSP_SCHEDULE_DELAY": "60000"})
 			exporter := &batchSizes{}
-			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
+			tp, _ := setup(t, exporter)
 			for range 300 {
-				_, span := otel.Tracer("test").Start(context.Background(), "work")
+				_, span := tp.Tracer("test").Start(context.Background(), "work")
 				span.End()
 			}
-			require.NoError(t, shutdown(context.Background()))
+			require.NoError(t, tp.Shutdown(context.Background()))
 			assert.Equal(t, tc.want, exporter.sizes)
 			assert.Equal(t, tc.env, os.Getenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), "the environment is left as it was")
 		})
@@ -322,12 +336,12 @@ func TestAttributeLength(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
 			testkit.SetOTelEnv(t, tc.env)
-			exporter := testkit.NewMemoryExporter()
-			shutdown := setup(t, "svc", tracing.WithExporter(exporter))
-			_, span := otel.Tracer("test").Start(context.Background(), "work")
+			exporter := newMemoryExporter()
+			tp, _ := setup(t, exporter)
+			_, span := tp.Tracer("test").Start(context.Background(), "work")
 			span.SetAttributes(attribute.String("long", strings.Repeat("x", 5000)))
 			span.End()
-			require.NoError(t, shutdown(context.Background()))
+			require.NoError(t, tp.Shutdown(context.Background()))
 			spans := exporter.GetSpans()
 			require.Len(t, spans, 1)
 			require.Len(t, spans[0].Attributes, 1)
@@ -335,6 +349,31 @@ func TestAttributeLength(t *testing.T) {
 			if tc.env == nil {
 				assert.Empty(t, os.Getenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"), "the environment is left as it was")
 			}
+		})
+	}
+}
+
+// TestDefaultOTLPEndpoint: with no endpoint set, the OTLP exporter sends to
+// the specification's default, over plain HTTP, not to Go's HTTPS one.
+func TestDefaultOTLPEndpoint(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no protocol", nil, "http://localhost:4318"},
+		{"http/protobuf", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "http://localhost:4318"},
+		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http://localhost:4317"},
+		{"grpc for traces", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "http://localhost:4317"},
+		{"an endpoint is kept", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318"}, "http://jaeger:4318"},
+		{"a traces endpoint is enough", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testkit.SetOTelEnv(t, tt.env)
+			_, err := tracing.NewExporter(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
 		})
 	}
 }

@@ -7,25 +7,19 @@ package errlog
 import (
 	"log/slog"
 	"strings"
-	"sync"
-	"time"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 
 	"example.com/tracingdemo/internal/ratelimit"
-	"example.com/tracingdemo/internal/remotesampler"
+	"example.com/tracingdemo/tracing"
 )
 
-// interval is the most often a Handler writes a line: the services' one
-// bound for repeated lines.
-const interval = ratelimit.Interval
-
 // Handler is an otel.ErrorHandler that logs through slog.Default at most one
-// line per interval, and counts the errors it held back.
+// line per 10 s (ratelimit.Limiter), and counts the errors it held back.
 type Handler struct {
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
+	limit      ratelimit.Limiter
+	suppressed atomic.Int64
 }
 
 // Install makes a new Handler OpenTelemetry's error handler, and returns it.
@@ -37,7 +31,7 @@ func Install() *Handler {
 
 // Handle implements otel.ErrorHandler.
 func (h *Handler) Handle(err error) {
-	if remotesampler.IsSDKNotice(err) {
+	if tracing.IsRemoteSamplerNotice(err) {
 		return
 	}
 	// A malformed baggage header is its sender's mistake, not an error of
@@ -47,24 +41,18 @@ func (h *Handler) Handle(err error) {
 		slog.Warn("a caller sent a malformed baggage header; it was ignored", "err", err)
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if now := time.Now(); now.Sub(h.last) >= interval {
-		slog.Error("opentelemetry error", "err", err, "errors_suppressed", h.suppressed)
-		h.last, h.suppressed = now, 0
+	if h.limit.Allow() {
+		slog.Error("opentelemetry error", "err", err, "errors_suppressed", h.suppressed.Swap(0))
 		return
 	}
-	h.suppressed++
+	h.suppressed.Add(1)
 }
 
 // Summarize logs the count of errors held back since the last line, if any.
 // The services call it at their stop.
 func (h *Handler) Summarize() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.suppressed > 0 {
-		slog.Error("opentelemetry errors held back", "errors_suppressed", h.suppressed)
-		h.suppressed = 0
+	if n := h.suppressed.Swap(0); n > 0 {
+		slog.Error("opentelemetry errors held back", "errors_suppressed", n)
 	}
 }
 

@@ -1,36 +1,35 @@
-// Package server runs the demo's two services: settings checked at start,
-// tracing set up and flushed at the stop, an HTTP server with timeouts on
-// every phase of a request, a graceful stop that lets the requests in
-// flight finish, health checks, and a log line per request.
+// Package server holds what the demo's two services need around their
+// handlers, beside the lesson of cmd/tracingdemo: an HTTP server with
+// timeouts on every phase of a request, a second signal that does not wait
+// for the graceful stop, health checks, and a log line per request.
 package server
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
-
-	"example.com/tracingdemo/internal/params"
 )
 
 // How long things may take. Each bound outlasts the one before it, so that
 // the slowest request a user can ask for is never cut short, by a timeout
 // or by a stop:
 //
-//	the largest delay           params.MaxDelay  10 s
+//	the largest delay           MaxDelay         10 s (the backend's delay=)
 //	< the wait for the backend  BackendTimeout   12 s (BACKEND_TIMEOUT)
-//	< a stop's wait for drain   drainTimeout     15 s
+//	< a stop's wait for drain   DrainTimeout     15 s
 //	< the write timeout         writeTimeout     30 s
 //
-// After the drain, the final flush of the spans takes flushTimeout at most;
+// After the drain, the final flush of the spans takes FlushTimeout at most;
 // docker-compose.yml's stop_grace_period (30 s) covers both.
 const (
-	BackendTimeout = params.MaxDelay + 2*time.Second
-	drainTimeout   = BackendTimeout + 3*time.Second
-	writeTimeout   = 2 * drainTimeout
-	flushTimeout   = 5 * time.Second
+	MaxDelay       = 10 * time.Second
+	BackendTimeout = MaxDelay + 2*time.Second
+	DrainTimeout   = BackendTimeout + 3*time.Second
+	writeTimeout   = 2 * DrainTimeout
+	FlushTimeout   = 5 * time.Second
 )
 
 // maxHeaderBytes caps request headers (larger ones get 431). W3C caps
@@ -38,12 +37,11 @@ const (
 // more than this.
 const maxHeaderBytes = 32 << 10
 
-// Serve serves handler on ln until ctx is done (SIGINT or SIGTERM), then
-// stops accepting connections and waits, at most drainTimeout, for the
-// requests in flight to finish. Those requests keep running with their own
-// contexts: a stop does not cancel them.
-func Serve(ctx context.Context, ln net.Listener, handler http.Handler, logger *slog.Logger) error {
-	srv := &http.Server{
+// New returns the server for handler, with a timeout on every phase of a
+// request, and its own complaints (a bad TLS handshake, a panic) logged as
+// warnings.
+func New(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
 		Handler: handler,
 		// A client that trickles its headers (slowloris) is cut off.
 		ReadHeaderTimeout: 5 * time.Second,
@@ -53,23 +51,21 @@ func Serve(ctx context.Context, ln net.Listener, handler http.Handler, logger *s
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-
+// Stopping logs that the graceful stop has begun, and makes the next SIGINT
+// or SIGTERM, from someone who will not wait for it, exit at once, with
+// code 1: the requests still in flight get no answer, and their spans are
+// lost.
+func Stopping(logger *slog.Logger) {
 	logger.Info("stopping: no new connections; waiting for requests in flight (a second signal stops at once)",
-		"max_wait", drainTimeout.String())
-	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	if err := srv.Shutdown(drainCtx); err != nil {
-		return fmt.Errorf("stopping the server: %w", err)
-	}
-	// srv.Serve has returned http.ErrServerClosed: a normal stop.
-	return nil
+		"max_wait", DrainTimeout.String())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		logger.Error("second signal during the stop: exiting now, without waiting for the requests in flight",
+			"signal", sig.String())
+		os.Exit(1)
+	}()
 }

@@ -4,7 +4,6 @@
 package settings
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/contrib/propagators/autoprop"
-	"go.opentelemetry.io/otel/sdk/resource"
 
-	"example.com/tracingdemo/internal/remotesampler"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -43,34 +40,41 @@ func ExitCode(err error) int {
 	return 1
 }
 
-// CheckOTel rejects the OTEL_* values that the SDK and the exporters would
-// otherwise only log before quietly using a default: a typo in the sampler or
-// the endpoint would send every span somewhere else, or nowhere. A demo should
-// fail loudly instead. The libraries still read and apply every variable
-// themselves (tracing.Setup); this only checks them first.
-func CheckOTel(ctx context.Context) error {
+// Load reads and checks the settings that the libraries would let pass,
+// and returns the services' logger (LOG_FORMAT), which it makes slog's
+// default first, so that a bad setting is reported in the service's own
+// format.
+//
+// The OpenTelemetry libraries read every OTEL_* variable themselves. Some
+// refuse a bad value with an error, which the services report as a bad
+// setting (Refused): autoexport an unknown exporter, the SDK a bad
+// resource attribute. Others only log it and quietly use a default: a typo
+// in the sampler or the endpoint would send every span somewhere else, or
+// nowhere. Those are checked here, first, so that a demo fails loudly.
+func Load() (*slog.Logger, error) {
+	logger, err := NewLogger(os.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	slog.SetDefault(logger)
 	if v := os.Getenv("OTEL_SDK_DISABLED"); v != "" {
 		if _, err := strconv.ParseBool(v); err != nil {
-			return &EnvError{Name: "OTEL_SDK_DISABLED", Value: v, Reason: `want "true" or "false"`}
+			return nil, &EnvError{Name: "OTEL_SDK_DISABLED", Value: v, Reason: `want "true" or "false"`}
 		}
 	}
 	if err := checkSampler(); err != nil {
-		return err
+		return nil, err
 	}
-	switch v := os.Getenv("OTEL_TRACES_EXPORTER"); v {
-	case "", "otlp", "console", "none", "jaeger": // autoexport's, and tracing.Setup's jaeger
-	default:
-		return &EnvError{Name: "OTEL_TRACES_EXPORTER", Value: v, Reason: `want "otlp", "jaeger", "console" or "none"`}
-	}
+	// autoexport refuses an unknown protocol, but names neither variable.
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
 		if v := os.Getenv(name); v != "" && v != "grpc" && v != "http/protobuf" {
-			return &EnvError{Name: name, Value: v, Reason: `want "http/protobuf" or "grpc"`}
+			return nil, &EnvError{Name: name, Value: v, Reason: `want "http/protobuf" or "grpc"`}
 		}
 	}
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_JAEGER_ENDPOINT"} {
 		if v := os.Getenv(name); v != "" {
 			if _, err := ParseHTTPURL(name, v); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -78,13 +82,20 @@ func CheckOTel(ctx context.Context) error {
 	// back to the default; asking for the names gets the error.
 	if names := os.Getenv("OTEL_PROPAGATORS"); names != "" {
 		if _, err := autoprop.TextMapPropagator(strings.Split(names, ",")...); err != nil {
-			return &EnvError{Name: "OTEL_PROPAGATORS", Value: names, Reason: err.Error()}
+			return nil, &EnvError{Name: "OTEL_PROPAGATORS", Value: names, Reason: err.Error()}
 		}
 	}
-	if _, err := resource.New(ctx, resource.WithFromEnv()); err != nil {
-		return &EnvError{Name: "OTEL_RESOURCE_ATTRIBUTES", Value: os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), Reason: err.Error()}
+	if NoJaeger() {
+		logger.Info("no Jaeger configured: OTEL_TRACES_EXPORTER=" + os.Getenv("OTEL_TRACES_EXPORTER") +
+			` prints each span to this output as one JSON object ("console"), or drops it ("none")`)
 	}
-	return nil
+	return logger, nil
+}
+
+// Refused is the error err of a library that refused the value of the
+// variable name, as a bad setting.
+func Refused(name string, err error) error {
+	return &EnvError{Name: name, Value: os.Getenv(name), Reason: err.Error()}
 }
 
 // checkSampler accepts the samplers the Go SDK knows, and a ratio from 0 to 1
@@ -103,9 +114,9 @@ func checkSampler() error {
 			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: "want a ratio from 0 to 1, e.g. 0.1"}
 		}
 		return nil
-	case remotesampler.Name: // tracing.Setup's, not the SDK's
+	case tracing.RemoteSampler: // tracing.Setup's, not the SDK's
 		arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
-		if err := remotesampler.CheckArg(arg); err != nil {
+		if err := tracing.CheckRemoteSamplerArg(arg); err != nil {
 			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error()}
 		}
 		return nil
@@ -127,24 +138,6 @@ func ParseHTTPURL(name, value string) (*url.URL, error) {
 		return nil, &EnvError{Name: name, Value: value, Reason: "want an http:// or https:// URL with a host, e.g. http://localhost:4318"}
 	}
 	return u, nil
-}
-
-// SetOTelDefaults gives OTEL_EXPORTER_OTLP_ENDPOINT, when neither it nor
-// its traces twin is set, the OpenTelemetry specification's default:
-// http://localhost:4318 (4317 for gRPC). Go's OTLP exporters would
-// otherwise use HTTPS, which a local Jaeger does not speak. It is set in the
-// environment, where autoexport reads it, since autoexport takes no
-// exporter options. The demo's other defaults are set in code
-// (tracing.DefaultBatchSize, tracing.MaxAttributeLength).
-func SetOTelDefaults() {
-	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		endpoint := "http://localhost:4318"
-		if protocol := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"); protocol == "grpc" ||
-			protocol == "" && os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL") == "grpc" {
-			endpoint = "http://localhost:4317"
-		}
-		os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-	}
 }
 
 // NewLogger returns the logger both services use, writing to w: one JSON

@@ -39,25 +39,22 @@ type Counts struct {
 	warned   ratelimit.Limiter // drops are reported at most once per 10 s
 }
 
-// Options are the tracing.Setup options that make c count the spans: a span
-// processor beside the batcher counts those that end, and a wrapper around
-// the exporter counts what it sends. Spans dropped while the service runs
-// are reported to logger, at most once per 10 s (ratelimit.Limiter).
-func (c *Counts) Options(logger *slog.Logger) []tracing.Option {
-	c.logger = logger
-	c.capacity = batcherCapacity()
-	return []tracing.Option{
-		tracing.WithSpanProcessor(endCounter{c}),
-		tracing.WrapExporter(func(next sdktrace.SpanExporter) sdktrace.SpanExporter {
-			return countingExporter{next, c}
-		}),
-	}
+// New returns the Counts of a service whose drops are reported to logger,
+// while it runs, at most once per 10 s (ratelimit.Limiter). Give the
+// service's TracerProvider the exporter that Exporter wraps, and register
+// the Counts on it as a span processor, after its batcher.
+func New(logger *slog.Logger) *Counts {
+	return &Counts{logger: logger, capacity: batcherCapacity()}
+}
+
+// Exporter wraps next, so that c counts what it sends and fails to send.
+func (c *Counts) Exporter(next sdktrace.SpanExporter) sdktrace.SpanExporter {
+	return countingExporter{next, c}
 }
 
 // Log writes the counts as the line "spans at stop", after the final
-// flush. It is silent when no span ended, e.g. after a failed start, which
-// must log one line only: the one that names the problem.
-func (c *Counts) Log(logger *slog.Logger) {
+// flush. It is silent when no span ended.
+func (c *Counts) Log() {
 	ended := c.ended.Load()
 	if ended == 0 {
 		return
@@ -66,7 +63,7 @@ func (c *Counts) Log(logger *slog.Logger) {
 	if c.dropped() > 0 || c.failed.Load() > 0 {
 		level = slog.LevelWarn
 	}
-	logger.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", c.exported.Load(),
+	c.logger.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", c.exported.Load(),
 		"failed", c.failed.Load(), "dropped", c.dropped())
 }
 
@@ -92,7 +89,7 @@ func envInt(name string, fallback int64) int64 {
 // capacity. The exact count comes in the line at the stop.
 func (c *Counts) reportDrops() {
 	waiting := c.ended.Load() - c.exported.Load() - c.failed.Load()
-	if waiting <= c.capacity || c.logger == nil {
+	if waiting <= c.capacity {
 		return
 	}
 	if !c.warned.Allow() {
@@ -109,22 +106,21 @@ func (c *Counts) dropped() int64 {
 	return c.ended.Load() - c.exported.Load() - c.failed.Load()
 }
 
-type endCounter struct{ counts *Counts }
-
-// OnEnd runs after the batcher's own OnEnd (tracing.Setup registers the
-// batcher first), so a span it counts is already queued or dropped.
-func (e endCounter) OnEnd(s sdktrace.ReadOnlySpan) {
+// OnEnd makes Counts a span processor that counts the spans that end. It
+// runs after the batcher's own OnEnd (registered after it), so a span it
+// counts is already queued or dropped.
+func (c *Counts) OnEnd(s sdktrace.ReadOnlySpan) {
 	// The batcher ignores unsampled spans too (a recording, unsampled span
 	// is possible with a custom sampler).
 	if s.SpanContext().IsSampled() {
-		e.counts.ended.Add(1)
-		e.counts.reportDrops()
+		c.ended.Add(1)
+		c.reportDrops()
 	}
 }
 
-func (endCounter) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (endCounter) Shutdown(context.Context) error                  { return nil }
-func (endCounter) ForceFlush(context.Context) error                { return nil }
+func (*Counts) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (*Counts) Shutdown(context.Context) error                  { return nil }
+func (*Counts) ForceFlush(context.Context) error                { return nil }
 
 type countingExporter struct {
 	sdktrace.SpanExporter

@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"example.com/tracingdemo/internal/spancount"
@@ -62,13 +61,13 @@ func TestSpansAtStop(t *testing.T) {
 			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
 			var buf testkit.SyncBuffer
 			logger := slog.New(slog.NewTextHandler(&buf, nil))
-			var counts spancount.Counts
+			counts := spancount.New(logger)
 			exporter := &stuckExporter{release: make(chan struct{}), fail: tc.fail}
-			shutdown, err := tracing.Setup(context.Background(), "svc",
-				append(counts.Options(logger), tracing.WithExporter(exporter))...)
+			tp, _, err := tracing.Setup(context.Background(), "svc", counts.Exporter(exporter))
 			require.NoError(t, err)
+			tp.RegisterSpanProcessor(counts)
 			for range 20 {
-				_, span := otel.Tracer("test").Start(context.Background(), "work")
+				_, span := tp.Tracer("test").Start(context.Background(), "work")
 				span.End()
 			}
 			// The drops are reported as they happen, before the stop: the
@@ -77,8 +76,8 @@ func TestSpansAtStop(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(buf.String(), "spans dropped"), "once per interval")
 
 			close(exporter.release)
-			require.NoError(t, shutdown(context.Background()))
-			counts.Log(logger)
+			require.NoError(t, tp.Shutdown(context.Background()))
+			counts.Log()
 
 			_, line, found := strings.Cut(buf.String(), `level=WARN msg="spans at stop" `)
 			require.True(t, found, buf.String())
@@ -109,7 +108,6 @@ func TestSpansAtStop(t *testing.T) {
 // bad setting) logs nothing about spans: its one line names the problem.
 func TestSilentWithoutSpans(t *testing.T) {
 	var buf bytes.Buffer
-	var counts spancount.Counts
-	counts.Log(slog.New(slog.NewTextHandler(&buf, nil)))
+	spancount.New(slog.New(slog.NewTextHandler(&buf, nil))).Log()
 	assert.Empty(t, buf.String())
 }

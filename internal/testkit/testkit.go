@@ -3,16 +3,12 @@ package testkit
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"testing"
-
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // Get requests url with headers given as name, value pairs, and returns the
@@ -73,25 +69,10 @@ func SetOTelEnv(t testing.TB, env map[string]string) {
 			t.Setenv(name, "")
 		}
 	}
-	// The services set it where unset (settings.SetOTelDefaults):
+	// The services set it where unset (tracing.NewExporter):
 	// register it, so that the cleanup unsets it again.
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	for name, value := range env {
 		t.Setenv(name, value)
 	}
 }
-
-// MemoryExporter keeps its spans after Shutdown, so that a test can read
-// what the final flush delivered (tracetest.InMemoryExporter clears them).
-type MemoryExporter struct{ *tracetest.InMemoryExporter }
-
-// NewMemoryExporter returns an empty MemoryExporter.
-func NewMemoryExporter() MemoryExporter {
-	return MemoryExporter{tracetest.NewInMemoryExporter()}
-}
-
-// Shutdown keeps the spans.
-func (MemoryExporter) Shutdown(context.Context) error { return nil }
-
-// DiscardLogger is a logger that writes nothing.
-func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -5,11 +5,11 @@
 //
 //	vulnscan -govulncheck bin/govulncheck -db file:///…/bin/vulndb \
 //	    -allow tools/vulncheck/allowlist.txt \
-//	    -ours "source:. binary:bin/frontend image:tracingdemo/frontend …" \
+//	    -ours "source:. binary:bin/tracingdemo image:tracingdemo/frontend …" \
 //	    -tools "binary:bin/jaeger …"
 //
 // A target is source:DIR (the module in DIR, ./...), binary:FILE, or
-// image:NAME (the binary /service inside a Docker image). A source scan
+// image:NAME (the binary /tracingdemo inside a Docker image). A source scan
 // takes in the module's tests, with the build tags given. "Reachable" is
 // govulncheck's own word: a finding whose trace ends in a vulnerable
 // function that the code calls (source) or that the binary holds (binary).
@@ -246,7 +246,7 @@ func (s *scanner) parse(target string, r io.Reader) (result, error) {
 	return res, nil
 }
 
-// imageBinary copies /service out of a Docker image into a temporary file.
+// imageBinary copies /tracingdemo out of a Docker image into a temporary file.
 func imageBinary(image string) (string, func(), error) {
 	out, err := exec.Command("docker", "create", image).CombinedOutput()
 	if err != nil {
@@ -260,9 +260,9 @@ func imageBinary(image string) (string, func(), error) {
 	}
 	cleanup := func() { os.RemoveAll(dir) }
 	bin := filepath.Join(dir, "service")
-	if out, err := exec.Command("docker", "cp", container+":/service", bin).CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "cp", container+":/tracingdemo", bin).CombinedOutput(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("docker cp %s:/service: %v: %s", image, err, bytes.TrimSpace(out))
+		return "", nil, fmt.Errorf("docker cp %s:/tracingdemo: %v: %s", image, err, bytes.TrimSpace(out))
 	}
 	return bin, cleanup, nil
 }

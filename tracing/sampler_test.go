@@ -1,4 +1,4 @@
-package remotesampler_test
+package tracing
 
 import (
 	"bytes"
@@ -16,7 +16,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/remotesampler"
 	"example.com/tracingdemo/internal/testkit"
 )
 
@@ -78,7 +77,7 @@ func TestBadStrategiesKeepTheSampler(t *testing.T) {
 				"OTEL_TRACES_SAMPLER":     "jaeger_remote",
 				"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000,initialSamplingRate=1",
 			})
-			s := remotesampler.New("frontend")
+			s := newRemoteSampler("frontend")
 			defer s.Close()
 			// jaegerremote asks once at its start, in its own goroutine:
 			// the good strategy, sample nothing. Then it waits an hour.
@@ -101,7 +100,7 @@ func TestWarningsAreBounded(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close() // nothing listens there any more
 	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000"})
-	s := remotesampler.New("frontend")
+	s := newRemoteSampler("frontend")
 	defer s.Close()
 	warnings := func() int { return bytes.Count([]byte(buf.String()), []byte(`"level":"WARN"`)) }
 	// jaegerremote's own first request, at its start, fails: one warning.
@@ -120,7 +119,7 @@ func TestCheckStrategy(t *testing.T) {
 		`{"strategyType":"RATE_LIMITING","rateLimitingSampling":{"maxTracesPerSecond":5}}`,
 		`{"operationSampling":{"defaultSamplingProbability":0.1,"perOperationStrategies":[{"operation":"GET /","probabilisticSampling":{"samplingRate":1}}]}}`,
 	} {
-		assert.NoError(t, remotesampler.CheckStrategy([]byte(ok)), ok)
+		assert.NoError(t, CheckStrategy([]byte(ok)), ok)
 	}
-	assert.ErrorContains(t, remotesampler.CheckStrategy([]byte(malformed)), `operation "GET /" has no probabilisticSampling`)
+	assert.ErrorContains(t, CheckStrategy([]byte(malformed)), `operation "GET /" has no probabilisticSampling`)
 }

@@ -1,4 +1,4 @@
-package params_test
+package backend
 
 import (
 	"net/url"
@@ -9,18 +9,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"example.com/tracingdemo/internal/params"
+	"example.com/tracingdemo/internal/server"
 )
 
 func TestParse(t *testing.T) {
 	tests := []struct {
 		query   string
-		want    params.Params
+		want    Params
 		wantErr string
 	}{
-		{query: "", want: params.Params{}},
-		{query: "delay=200ms&fail=true", want: params.Params{Delay: 200 * time.Millisecond, Fail: true}},
-		{query: "delay=10s&fail=false", want: params.Params{Delay: 10 * time.Second}},
+		{query: "", want: Params{}},
+		{query: "delay=200ms&fail=true", want: Params{Delay: 200 * time.Millisecond, Fail: true}},
+		{query: "delay=10s&fail=false", want: Params{Delay: 10 * time.Second}},
 		{query: "delay=abc", wantErr: `delay="abc": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "delay=10.001s", wantErr: `delay="10.001s": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "delay=-1ns", wantErr: `delay="-1ns": want a Go duration from 0s to 10s, e.g. delay=200ms`},
@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			q, err := url.ParseQuery(tt.query)
 			require.NoError(t, err)
-			got, err := params.Parse(q)
+			got, err := parseParams(q)
 			if tt.wantErr != "" {
 				assert.EqualError(t, err, tt.wantErr)
 				return
@@ -49,7 +49,7 @@ func TestParse(t *testing.T) {
 
 func TestCheckUser(t *testing.T) {
 	for _, ok := range []string{"alice", "A-b_9", strings.Repeat("x", 64)} {
-		assert.NoError(t, params.CheckUser(ok), ok)
+		assert.NoError(t, CheckUser(ok), ok)
 	}
 	for user, want := range map[string]string{
 		"":                      `user="": want 1 to 64 letters, digits, '_' or '-'`,
@@ -57,26 +57,26 @@ func TestCheckUser(t *testing.T) {
 		"a\r\nb":                `user="a\r\nb": want 1 to 64 letters, digits, '_' or '-'`,
 		strings.Repeat("x", 65): `user="` + strings.Repeat("x", 64) + `"… (65 bytes): want 1 to 64 letters, digits, '_' or '-'`,
 	} {
-		assert.EqualError(t, params.CheckUser(user), want)
+		assert.EqualError(t, CheckUser(user), want)
 	}
 }
 
 // TestQueryRoundTrip: what the frontend sends, the backend reads back the
 // same.
 func TestQueryRoundTrip(t *testing.T) {
-	for _, p := range []params.Params{
+	for _, p := range []Params{
 		{},
 		{Delay: 200 * time.Millisecond},
 		{Fail: true},
-		{Delay: params.MaxDelay, Fail: true},
+		{Delay: server.MaxDelay, Fail: true},
 		{Delay: 1500 * time.Microsecond},
 	} {
 		q, err := url.ParseQuery(p.Query())
 		require.NoError(t, err)
-		got, err := params.Parse(q)
+		got, err := parseParams(q)
 		require.NoError(t, err, p.Query())
 		assert.Equal(t, p, got, p.Query())
 	}
-	assert.Equal(t, "", params.Params{}.Query())
-	assert.Equal(t, "delay=200ms&fail=true", params.Params{Delay: 200 * time.Millisecond, Fail: true}.Query())
+	assert.Equal(t, "", Params{}.Query())
+	assert.Equal(t, "delay=200ms&fail=true", Params{Delay: 200 * time.Millisecond, Fail: true}.Query())
 }

@@ -1,9 +1,10 @@
-// Package params reads and writes the two query parameters that a user can
-// give the frontend and that the frontend passes on to the backend: delay
-// and fail, and the user. Both services read them with Parse, so both
-// accept and refuse the same values. The user travels to the backend in
-// the baggage, not the query: the backend checks it there with CheckUser.
-package params
+package backend
+
+// This file is what the backend's /hello accepts: the two query parameters
+// delay and fail, which a user gives the frontend and the frontend passes
+// on, and the user, which travels in the baggage, not the query. Both
+// services read them with ParamsFromQuery and CheckUser, so both accept
+// and refuse the same values.
 
 import (
 	"fmt"
@@ -11,35 +12,33 @@ import (
 	"regexp"
 	"strconv"
 	"time"
-)
 
-// MaxDelay is the longest delay a user can ask for. Every timeout of the
-// services follows from it (see internal/server).
-const MaxDelay = 10 * time.Second
+	"example.com/tracingdemo/internal/server"
+)
 
 // Params are what a request asks of the backend.
 type Params struct {
 	Delay time.Duration // delay=200ms: the backend waits that long
 	Fail  bool          // fail=true: the backend answers 500
-	User  string        // user=alice: "" if absent; Query leaves it out
+	User  string        // user=alice: "" if absent; Params.Query leaves it out
 }
 
-// FromQuery reads the query string rawQuery, and the Params in it. Unlike
+// ParamsFromQuery reads the query string rawQuery, and the Params in it. Unlike
 // net/http's Request.URL.Query, it refuses a query that it cannot read
 // whole (a bad %-escape, too many parameters) instead of dropping what it
 // cannot read. An error names what was wrong.
-func FromQuery(rawQuery string) (Params, error) {
+func ParamsFromQuery(rawQuery string) (Params, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return Params{}, fmt.Errorf("query: %v", err)
 	}
-	return Parse(q)
+	return parseParams(q)
 }
 
-// Parse reads delay (a Go duration from 0s to MaxDelay), fail (a boolean)
+// parseParams reads delay (a Go duration from 0s to MaxDelay), fail (a boolean)
 // and user (CheckUser) from q. An error names the parameter and what it
 // allows.
-func Parse(q url.Values) (Params, error) {
+func parseParams(q url.Values) (Params, error) {
 	var p Params
 	if users, ok := q["user"]; ok {
 		if err := CheckUser(users[0]); err != nil {
@@ -49,8 +48,8 @@ func Parse(q url.Values) (Params, error) {
 	}
 	if v := q.Get("delay"); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > MaxDelay {
-			return p, fmt.Errorf("delay=%s: want a Go duration from 0s to %s, e.g. delay=200ms", Quote(v), MaxDelay)
+		if err != nil || d < 0 || d > server.MaxDelay {
+			return p, fmt.Errorf("delay=%s: want a Go duration from 0s to %s, e.g. delay=200ms", quote(v), server.MaxDelay)
 		}
 		p.Delay = d
 	}
@@ -61,7 +60,7 @@ func Parse(q url.Values) (Params, error) {
 	case "true":
 		p.Fail = true
 	default:
-		return p, fmt.Errorf("fail=%s: want true or false", Quote(v))
+		return p, fmt.Errorf("fail=%s: want true or false", quote(v))
 	}
 	return p, nil
 }
@@ -72,7 +71,7 @@ var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // a span, a log line and an answer: 1 to 64 letters, digits, '_' or '-'.
 func CheckUser(user string) error {
 	if !userPattern.MatchString(user) {
-		return fmt.Errorf("user=%s: want 1 to 64 letters, digits, '_' or '-'", Quote(user))
+		return fmt.Errorf("user=%s: want 1 to 64 letters, digits, '_' or '-'", quote(user))
 	}
 	return nil
 }
@@ -81,15 +80,15 @@ func CheckUser(user string) error {
 // enough to recognize it, not enough to turn a 400 into an echo service.
 const maxQuoted = 64
 
-// Quote is v quoted for an error message, cut to its first maxQuoted bytes.
-func Quote(v string) string {
+// quote is v quoted for an error message, cut to its first maxQuoted bytes.
+func quote(v string) string {
 	if len(v) <= maxQuoted {
 		return strconv.Quote(v)
 	}
 	return fmt.Sprintf("%q… (%d bytes)", v[:maxQuoted], len(v))
 }
 
-// Query is p as a query string that Parse reads back, e.g.
+// Query is p as a query string that parseParams reads back, e.g.
 // "delay=200ms&fail=true"; empty when p asks for nothing.
 func (p Params) Query() string {
 	q := url.Values{}

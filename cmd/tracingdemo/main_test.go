@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"example.com/tracingdemo/internal/testkit"
+)
+
+// These tests run the program itself: the test binary, started again with
+// TRACINGDEMO_MAIN=1, runs main with the arguments it was given, so that
+// what is tested is what a user runs, down to the signals and exit codes.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRACINGDEMO_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// program is one run of tracingdemo.
+type program struct {
+	cmd    *exec.Cmd
+	out    *testkit.SyncBuffer // stdout and stderr
+	exited chan struct{}       // closed when it has exited
+}
+
+// startProgram runs tracingdemo with args, and with only env in its
+// environment (and PATH), so that nothing in the developer's shell, such
+// as an OTEL_* variable, changes what the test sees.
+func startProgram(t *testing.T, env []string, args ...string) *program {
+	t.Helper()
+	p := &program{cmd: exec.Command(os.Args[0], args...), out: &testkit.SyncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = append([]string{"TRACINGDEMO_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// exitCode waits, at most 10 s, for p to exit by itself, and returns its
+// exit code.
+func (p *program) exitCode(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.exited:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running after 10 s: it took the setting and served:\n%s", p.out)
+		return -1
+	}
+}
+
+// startService starts the service name on addr, and waits until it
+// answers /healthz.
+func startService(t *testing.T, name, addr string, env ...string) *program {
+	t.Helper()
+	p := startProgram(t, append(env, "ADDR="+addr), name)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return p
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("%s stopped at start:\n%s", name, p.out)
+		default:
+		}
+	}
+	t.Fatalf("%s did not answer on %s:\n%s", name, addr, p.out)
+	return nil
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"database"}} {
+		p := startProgram(t, nil, args...)
+		assert.Equal(t, 2, p.exitCode(t), args)
+		assert.Contains(t, p.out.String(), "usage: tracingdemo frontend|backend [-healthcheck]", args)
+	}
+}
+
+// TestBadConfig: each bad setting stops the service before it serves
+// anything, with exit code 2 and a message naming the variable: those the
+// demo checks itself, and those that autoexport (the exporter) and the SDK
+// (the resource) refuse.
+func TestBadConfig(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"address without port", "ADDR", "localhost"},
+		{"port in use", "ADDR", busy.Addr().String()},
+		{"backend URL without scheme", "BACKEND_URL", "localhost:8081"},
+		{"Jaeger UI URL not http", "JAEGER_UI_URL", "ftp://jaeger"},
+		{"timeout not a duration", "BACKEND_TIMEOUT", "soon"},
+		{"timeout zero", "BACKEND_TIMEOUT", "0s"},
+		{"trust not a boolean", "TRUST_CALLER_TRACE", "yes"},
+		{"log format", "LOG_FORMAT", "xml"},
+		{"unknown sampler", "OTEL_TRACES_SAMPLER", "sometimes"},
+		{"unknown exporter", "OTEL_TRACES_EXPORTER", "zipkin"},
+		{"resource attribute without value", "OTEL_RESOURCE_ATTRIBUTES", "team"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := []string{"ADDR=127.0.0.1:0", "OTEL_TRACES_EXPORTER=none", tt.variable + "=" + tt.value}
+			p := startProgram(t, env, "frontend")
+			assert.Equal(t, 2, p.exitCode(t), p.out.String())
+			assert.Contains(t, p.out.String(), "bad setting "+tt.variable+"=", "the message names the variable")
+			assert.NotContains(t, p.out.String(), "listening")
+		})
+	}
+}
+
+// TestStopDuringRequest stops both services while a request is in flight:
+// the request still completes, both exit 0, and all five spans of the
+// request reach the exporters in the final flush (the console exporter
+// prints them).
+func TestStopDuringRequest(t *testing.T) {
+	backendAddr, frontendAddr := freeAddr(t), freeAddr(t)
+	backend := startService(t, "backend", backendAddr, "OTEL_TRACES_EXPORTER=console")
+	// The frontend calls the backend through a relay of the test's, which
+	// tells when the call has reached the backend.
+	relay, arrived := relayTo(t, backendAddr)
+	frontend := startService(t, "frontend", frontendAddr, "OTEL_TRACES_EXPORTER=console", "BACKEND_URL=http://"+relay)
+
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := http.Get("http://" + frontendAddr + "/?delay=500ms")
+		if err != nil {
+			answer <- 0
+			return
+		}
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	<-arrived // the backend now has the request: it waits out the delay
+	require.NoError(t, frontend.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, backend.cmd.Process.Signal(syscall.SIGTERM))
+
+	assert.Equal(t, http.StatusOK, <-answer, "a request in flight completes")
+	assert.Equal(t, 0, frontend.exitCode(t), frontend.out.String())
+	assert.Equal(t, 0, backend.exitCode(t), backend.out.String())
+	assert.ElementsMatch(t, []string{"GET /", "backend call", "HTTP GET"}, printedSpans(t, frontend.out.String()))
+	assert.ElementsMatch(t, []string{"GET /hello", "handle backend call"}, printedSpans(t, backend.out.String()))
+	assert.Contains(t, frontend.out.String(), `"msg":"spans at stop","ended":3,"exported":3,"failed":0,"dropped":0`)
+}
+
+// relayTo listens on a loopback port and relays each connection to addr.
+// It returns its address, and a channel closed once the first request's
+// bytes have gone through to addr.
+func relayTo(t *testing.T, addr string) (string, <-chan struct{}) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	arrived := make(chan struct{})
+	go func() {
+		for first := true; ; first = false {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				return
+			}
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+			go func(first bool) {
+				buf := make([]byte, 4096)
+				n, _ := in.Read(buf)
+				_, _ = out.Write(buf[:n])
+				if first {
+					close(arrived)
+				}
+				_, _ = io.Copy(out, in)
+				out.Close()
+			}(first)
+		}
+	}()
+	return ln.Addr().String(), arrived
+}
+
+// printedSpans returns the names of the spans that the console exporter
+// printed in out: one JSON object per span, among the JSON log lines.
+func printedSpans(t *testing.T, out string) []string {
+	var names []string
+	scanner := bufio.NewScanner(strings.NewReader(out))
+	scanner.Buffer(nil, 1<<20)
+	for scanner.Scan() {
+		var span struct{ Name string }
+		if err := json.Unmarshal(scanner.Bytes(), &span); err == nil && span.Name != "" {
+			names = append(names, span.Name)
+		}
+	}
+	require.NoError(t, scanner.Err())
+	return names
+}
+
+// TestNoJaegerNoLink: with the spans sent to no Jaeger (the console
+// exporter of `make run`, or none), the answer names its trace without a
+// link that would lead nowhere, and the log says why.
+func TestNoJaegerNoLink(t *testing.T) {
+	backendAddr, frontendAddr := freeAddr(t), freeAddr(t)
+	startService(t, "backend", backendAddr, "OTEL_TRACES_EXPORTER=none")
+	frontend := startService(t, "frontend", frontendAddr, "OTEL_TRACES_EXPORTER=none", "BACKEND_URL=http://"+backendAddr)
+
+	resp, body := testkit.Get(t, "http://"+frontendAddr+"/?user=alice")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	traceID := strings.Split(resp.Header.Get("traceresponse"), "-")[1]
+	assert.Contains(t, body, "\ntrace: "+traceID+" (no Jaeger configured: look for this trace ID in the services' output)\n")
+	assert.NotContains(t, body, "http://")
+	assert.Contains(t, frontend.out.String(), `"msg":"no Jaeger configured: OTEL_TRACES_EXPORTER=none prints`)
+
+	resp, body = testkit.Get(t, "http://"+frontendAddr+"/", "Accept", "application/json")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, body, `"trace_id":"`)
+	assert.NotContains(t, body, "trace_url")
+}
