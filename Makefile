@@ -121,7 +121,7 @@ lint: ## gofmt, go vet, and go mod tidy in every module
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff) || { echo "lint: $$m: go mod tidy needed (the diff is above)"; exit 1; }; done
 	$(GO) vet ./...
-	cd e2e && $(GO) vet -tags e2e . && $(GO) vet -tags compose . && $(GO) vet -tags bench .
+	cd e2e && $(GO) vet -tags e2e . && $(GO) vet -tags e2e,faults . && $(GO) vet -tags compose . && $(GO) vet -tags bench .
 	cd deploy/kubernetes && $(GO) vet .
 	cd tools/vulncheck && $(GO) vet ./vulnscan
 
@@ -140,9 +140,11 @@ e2e: jaeger prometheus otelcol chromium ## the real binaries against a real Jaeg
 	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
 
 # The faults of e2e/reliability_test.go and their neighbours, one line of
-# figures each. They run in `make e2e` too.
-reliability: jaeger ## the fault tests, with their figures
-	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e -count=1 -v -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
+# figures each. They run in `make e2e` too, but for the faults of the
+# scale-out tiers (e2e/scalefaults_test.go, the faults build tag: about
+# 4 minutes), which run only here.
+reliability: jaeger otelcol ## the fault tests, with their figures
+	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e,faults -count=1 -v -timeout 20m -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal|TestTailSamplingFlood|TestTailSamplingMemoryBound|TestScale" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
 # The pictures in the README, made by the browser test's machinery: the real
 # binaries, the real Jaeger and its real UI, in headless Chromium. Run it
@@ -187,7 +189,7 @@ VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:b
 vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## known vulnerabilities our code and tools reach, offline; fails on any in our services
 	@$(if $(filter image:%,$(VULN_OURS)),,echo "vulncheck: SKIPPED: the service images' binaries (no Docker engine answers)")
 	bin/vulnscan -govulncheck bin/govulncheck -db $(GOVULNDB) -allow tools/vulncheck/allowlist.txt \
-		-tags e2e,compose,bench -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
+		-tags e2e,compose,bench,faults -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
 bin/govulncheck bin/gendb &: tools/vulncheck/go.mod tools/vulncheck/go.sum
 	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/ golang.org/x/vuln/cmd/govulncheck golang.org/x/vulndb/cmd/gendb
 bin/vulnscan: tools/vulncheck/go.mod tools/vulncheck/vulnscan/main.go

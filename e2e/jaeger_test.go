@@ -23,6 +23,7 @@ type jaeger struct {
 	queryPort, healthPort                  int
 	otlpHTTPPort, otlpGRPCPort, thriftPort int
 	samplingPort                           int    // remote_sampling's HTTP endpoint
+	metricsPort                            int    // Jaeger's own metrics, where its config reads JAEGER_METRICS_PORT
 	strategies                             string // the file of sampling strategies it serves
 	bin                                    string
 	env, args                              []string
@@ -98,8 +99,9 @@ func startJaegerConfig(t *testing.T, config string, extra ...string) *jaeger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &jaeger{queryPort: freePort(), healthPort: freePort(), otlpHTTPPort: freePort(), otlpGRPCPort: freePort()}
+	j := &jaeger{queryPort: freePort(), healthPort: freePort(), otlpHTTPPort: freePort(), otlpGRPCPort: freePort(), metricsPort: freePort()}
 	j.bin = *jaegerBin
+	j.env = []string{"JAEGER_METRICS_PORT=" + strconv.Itoa(j.metricsPort)}
 	j.args = []string{"--config", config,
 		setAddr("extensions.jaeger_query.http.endpoint", j.queryPort),
 		setAddr("extensions.jaeger_query.grpc.endpoint", freePort()),

@@ -3,13 +3,19 @@
 package e2e
 
 import (
+	"bytes"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,4 +274,188 @@ func TestRemoteSampling(t *testing.T) {
 	backToOne := until("01", setRate(1))
 	fmt.Printf("sampling: remote (jaeger_remote, polling every 200 ms, Jaeger reloading the file every 500 ms): rate 0 applied %s after the file changed, rate 1 again %s after; no restart\n",
 		toZero.Round(10*time.Millisecond), backToOne.Round(10*time.Millisecond))
+}
+
+// TestTailSamplingFlood: 200 error traces, then, at once, more new traces
+// than the tail sampler holds (num_traces, 50,000): 60,000 one-span traces
+// sent straight to its OTLP port, as anyone who can reach it could. The
+// flood evicts the error traces before their decision; memory stays
+// bounded. What is lost must not be lost silently: Jaeger's own metrics
+// count every trace dropped before its decision.
+func TestTailSamplingFlood(t *testing.T) {
+	tail := startJaegerConfig(t, "../jaeger/tail-sampling.yaml")
+	endpoint := tail.url(tail.otlpHTTPPort, "/v1/traces")
+	rssBefore := statusKB(tail.process, "VmRSS")
+
+	var errorIDs []string
+	for batch := range 4 {
+		errorIDs = append(errorIDs, postSpans(t, endpoint, fmt.Sprintf("error-%d", batch), 50, true)...)
+	}
+	start := time.Now()
+	for batch := range 60 {
+		postSpans(t, endpoint, fmt.Sprintf("flood-%d", batch), 1000, false)
+	}
+	flooded := time.Since(start)
+	rssFlood := statusKB(tail.process, "VmRSS")
+
+	// decision_wait (10 s), then the store's counts settle.
+	time.Sleep(12 * time.Second)
+	kept := untilStable(t, func() int {
+		n := 0
+		for _, id := range errorIDs {
+			if tail.stored(t, id) > 0 {
+				n++
+			}
+		}
+		return n
+	})
+	dropped := metricSum(t, tail.url(tail.metricsPort, "/metrics"), "otelcol_processor_tail_sampling_sampling_trace_dropped_too_early")
+	fmt.Printf("reliability: tail sampler flooded with 60,000 new traces in %s after 200 error traces: %d/200 error traces kept, %d traces counted as dropped before their decision; Jaeger RSS %d MB before, %d MB after the flood\n",
+		flooded.Round(time.Millisecond), kept, int(dropped), rssBefore/1024, rssFlood/1024)
+
+	if dropped == 0 {
+		t.Errorf("no trace counted as dropped too early: the flood did not overflow num_traces, or the count is off")
+	}
+	if lost := len(errorIDs) - kept; float64(lost) > dropped {
+		t.Errorf("%d error traces lost, only %v counted as dropped: a silent loss", lost, dropped)
+	}
+}
+
+// postSpans sends n one-span traces, named name, to an OTLP/HTTP endpoint
+// in one request, with the status Error if failed, and returns their trace
+// IDs.
+func postSpans(t *testing.T, endpoint, name string, n int, failed bool) []string {
+	t.Helper()
+	type span struct {
+		TraceID string         `json:"traceId"`
+		SpanID  string         `json:"spanId"`
+		Name    string         `json:"name"`
+		Kind    int            `json:"kind"`
+		Start   string         `json:"startTimeUnixNano"`
+		End     string         `json:"endTimeUnixNano"`
+		Status  map[string]int `json:"status"`
+	}
+	now := time.Now().UnixNano()
+	spans := make([]span, n)
+	ids := make([]string, n)
+	for i := range spans {
+		ids[i] = randomHex(16)
+		spans[i] = span{TraceID: ids[i], SpanID: randomHex(8), Name: name, Kind: 2,
+			Start: strconv.FormatInt(now, 10), End: strconv.FormatInt(now+1e6, 10), Status: map[string]int{}}
+		if failed {
+			spans[i].Status["code"] = 2 // STATUS_CODE_ERROR
+		}
+	}
+	if status := postOTLP(t, endpoint, spans); status != http.StatusOK {
+		t.Fatalf("POST %s: %d", endpoint, status)
+	}
+	return ids
+}
+
+// randomHex is n random bytes, in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// metricSum is the sum of the samples of the metric name (with or without
+// the _total suffix) on a Prometheus text endpoint; it fails the test if
+// the endpoint does not answer or has no such metric.
+func metricSum(t *testing.T, url, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("Jaeger's own metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	sum, found := 0.0, false
+	for _, line := range strings.Split(string(text), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+"_total{") &&
+			!strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"_total ") {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err == nil {
+			sum, found = sum+v, true
+		}
+	}
+	if !found {
+		t.Fatalf("no metric %s on %s", name, url)
+	}
+	return sum
+}
+
+// TestTailSamplingMemoryBound: spans of big traces sent faster than the
+// tail sampler decides, as in a flood of large spans. Its memory_limiter
+// must refuse them (a retryable error, which a sender counts as failed)
+// before its memory passes the limit. The test lowers the limit to 256 MiB
+// (--set), so that a few hundred MB show it.
+func TestTailSamplingMemoryBound(t *testing.T) {
+	tail := startJaegerConfig(t, "../jaeger/tail-sampling.yaml",
+		"--set=processors.memory_limiter.limit_mib=256", "--set=processors.memory_limiter.spike_limit_mib=64")
+	endpoint := tail.url(tail.otlpHTTPPort, "/v1/traces")
+	big := strings.Repeat("x", 10<<10) // 10 KB an attribute, 1 MB a request
+	sent, refused := 0, 0
+	for sent < 1500 && refused == 0 {
+		status := postBigSpans(t, endpoint, big, 100)
+		switch status {
+		case http.StatusOK:
+			sent++
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			refused++
+		default:
+			t.Fatalf("POST %s: %d", endpoint, status)
+		}
+	}
+	peak := statusKB(tail.process, "VmHWM")
+	fmt.Printf("reliability: tail sampler sent 1 MB requests of big spans: %d accepted, then refused (memory_limiter at 256 MiB in this test); Jaeger peak RSS %d MB\n", sent, peak/1024)
+	if refused == 0 {
+		t.Errorf("%d MB of spans accepted, none refused: no memory_limiter at work", sent)
+	}
+	if peak > 600<<10 {
+		t.Errorf("Jaeger's peak RSS %d MB, want at most 600 MB with a 256 MiB limit", peak/1024)
+	}
+}
+
+// postBigSpans sends n spans, each with the attribute value v, of 10
+// traces that stay undecided for decision_wait, to an OTLP/HTTP endpoint,
+// and returns the answer's status.
+func postBigSpans(t *testing.T, endpoint, v string, n int) int {
+	t.Helper()
+	now := strconv.FormatInt(time.Now().UnixNano(), 10)
+	traceIDs := make([]string, 10)
+	for i := range traceIDs {
+		traceIDs[i] = randomHex(16)
+	}
+	spans := make([]any, n)
+	for i := range spans {
+		spans[i] = map[string]any{"traceId": traceIDs[i%10], "spanId": randomHex(8), "name": "big", "kind": 1,
+			"startTimeUnixNano": now, "endTimeUnixNano": now,
+			"attributes": []any{map[string]any{"key": "payload", "value": map[string]string{"stringValue": v}}}}
+	}
+	return postOTLP(t, endpoint, spans)
+}
+
+// postOTLP sends spans, of the service "flood", to an OTLP/HTTP endpoint
+// in one request (OTLP's JSON encoding), and returns the answer's status.
+func postOTLP(t *testing.T, endpoint string, spans any) int {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"resourceSpans": []any{map[string]any{
+		"resource": map[string]any{"attributes": []any{map[string]any{
+			"key": "service.name", "value": map[string]string{"stringValue": "flood"}}}},
+		"scopeSpans": []any{map[string]any{"spans": spans}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(endpoint, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

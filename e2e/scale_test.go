@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The configs of deploy/kubernetes/overlays/tail-sampling-at-scale, which
@@ -33,10 +36,17 @@ const noMetrics = "--set=service.telemetry.metrics.level=none"
 // two tail samplers writing to it, and a routing Collector.
 type tiers struct {
 	store          *jaeger
-	samplerGRPC    [2]int // each sampler's OTLP/gRPC port, as in the overlay
-	samplerHTTP    [2]int // and an OTLP/HTTP port, for the round-robin run
-	collectorHTTP  int    // where the services send their spans
-	collectorExtra string // a config file merged over the overlay's, if any
+	storeLink      *link      // between the samplers and the store's OTLP port
+	samplers       [2]*jaeger // the two tail samplers
+	samplerGRPC    [2]int     // each sampler's OTLP/gRPC port, as in the overlay
+	samplerHTTP    [2]int     // and an OTLP/HTTP port, for the round-robin run
+	collectorHTTP  int        // where the services send their spans
+	collectorExtra string     // a config file merged over the overlay's, if any
+
+	collector       *process // the routing tier, once started
+	collectorHealth int      // its health_check port
+	collectorConfig string   // the config file it reads, rewritten by route
+	collectorBase   string   // the overlay's config, with the resolver's hosts to fill in
 }
 
 // startSamplers starts the store and two samplers. Each sampler marks the
@@ -48,6 +58,7 @@ func startSamplers(t *testing.T) *tiers {
 	remoteStorage := freePort()
 	tr := &tiers{store: startJaegerConfig(t, storeConfig, noMetrics,
 		setAddr("extensions.remote_storage.endpoint", remoteStorage))}
+	tr.storeLink = newLink(t, tr.store.otlpGRPCPort)
 	for i := range 2 {
 		tr.samplerGRPC[i], tr.samplerHTTP[i] = freePort(), freePort()
 		mark := writeFile(t, fmt.Sprintf("mark-%d.yaml", i), fmt.Sprintf(`processors:
@@ -57,7 +68,7 @@ func startSamplers(t *testing.T) *tiers {
 service:
   pipelines:
     traces:
-      processors: [tail_sampling, attributes/sampler]
+      processors: [memory_limiter, tail_sampling, attributes/sampler]
 `, i))
 		j := &jaeger{healthPort: freePort(), bin: *jaegerBin}
 		j.args = []string{"--config", samplerConfig, "--config", mark, noMetrics,
@@ -65,9 +76,10 @@ service:
 			setAddr("receivers.otlp.protocols.grpc.endpoint", tr.samplerGRPC[i]),
 			setAddr("receivers.otlp.protocols.http.endpoint", tr.samplerHTTP[i]),
 			setAddr("extensions.jaeger_storage.backends.store.grpc.endpoint", remoteStorage),
-			setAddr("extensions.jaeger_storage.backends.store.grpc.writer.endpoint", tr.store.otlpGRPCPort),
+			setAddr("extensions.jaeger_storage.backends.store.grpc.writer.endpoint", tr.storeLink.port),
 		}
 		j.run(t, fmt.Sprintf("sampler %d", i))
+		tr.samplers[i] = j
 	}
 	return tr
 }
@@ -83,15 +95,15 @@ func (tr *tiers) startCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	dns := "      dns:\n        hostname: jaeger-sampler\n        port: \"4317\"\n        interval: 5s\n"
-	static := fmt.Sprintf("      static:\n        hostnames: [127.0.0.1:%d, 127.0.0.1:%d]\n", tr.samplerGRPC[0], tr.samplerGRPC[1])
 	if !strings.Contains(string(b), dns) {
 		t.Fatalf("%s no longer has the resolver this test replaces:\n%s", collectorConfig, dns)
 	}
-	config := writeFile(t, "collector.yaml", strings.Replace(string(b), dns, static, 1))
+	tr.collectorBase = strings.Replace(string(b), dns, "      static:\n        hostnames: [%s]\n", 1)
+	tr.collectorConfig = writeFile(t, "collector.yaml", tr.routes(0, 1))
 
 	health := freePort()
-	tr.collectorHTTP = freePort()
-	args := []string{"--config", config, noMetrics,
+	tr.collectorHTTP, tr.collectorHealth = freePort(), health
+	args := []string{"--config", tr.collectorConfig, noMetrics,
 		setAddr("receivers.otlp.protocols.grpc.endpoint", freePort()),
 		setAddr("receivers.otlp.protocols.http.endpoint", tr.collectorHTTP),
 		setAddr("extensions.health_check.endpoint", health),
@@ -107,11 +119,39 @@ func (tr *tiers) startCollector(t *testing.T) {
 		c.stop()
 		t.Fatal(err)
 	}
+	tr.collector = c
 	t.Cleanup(func() {
 		if exit := c.stop(); exit != 0 {
 			t.Errorf("the Collector exited with %d:\n%s", exit, c.out)
 		}
 	})
+}
+
+// routes is the Collector's config with the static resolver listing the
+// samplers given by index.
+func (tr *tiers) routes(samplers ...int) string {
+	var hosts []string
+	for _, i := range samplers {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.1:%d", tr.samplerGRPC[i]))
+	}
+	return strings.Replace(tr.collectorBase, "%s", strings.Join(hosts, ", "), 1)
+}
+
+// route makes the Collector route to the samplers given by index only, as
+// its DNS resolver does when a sampler pod leaves the headless Service:
+// it rewrites the config and has the Collector reload it (SIGHUP).
+func (tr *tiers) route(t *testing.T, samplers ...int) {
+	t.Helper()
+	if err := os.WriteFile(tr.collectorConfig, []byte(tr.routes(samplers...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.collector.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the reload begins
+	if err := tr.collector.waitReady(fmt.Sprintf("http://127.0.0.1:%d/", tr.collectorHealth)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -260,3 +300,59 @@ func roundRobin(t *testing.T, ports ...int) int {
 	}()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// link is a TCP relay from a port of its own to a target port, which a
+// test can cut, as a store that goes down would: while it is cut, every
+// connection is closed and new ones are closed as soon as they come.
+type link struct {
+	port int
+	down atomic.Bool
+	mu   sync.Mutex
+	open []net.Conn
+}
+
+func newLink(t *testing.T, target int) *link {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	l := &link{port: ln.Addr().(*net.TCPAddr).Port}
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if l.down.Load() {
+				in.Close()
+				continue
+			}
+			out, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(target))
+			if err != nil {
+				in.Close()
+				continue
+			}
+			l.mu.Lock()
+			l.open = append(l.open, in, out)
+			l.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	return l
+}
+
+// cut closes every connection, and refuses new ones until restore.
+func (l *link) cut() {
+	l.down.Store(true)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.open {
+		c.Close()
+	}
+	l.open = nil
+}
+
+func (l *link) restore() { l.down.Store(false) }
