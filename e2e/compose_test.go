@@ -91,8 +91,9 @@ func TestCompose(t *testing.T) {
 	c.must("up", "-d", "--wait", "--build")
 	checkImages(t)
 	checkNoStandInUnderOfficialNames(t)
-	// Jaeger's OTLP ports take spans from this machine only.
-	for _, port := range []string{"4317", "4318"} {
+	// Jaeger's OTLP ports take spans from this machine only, and its UI
+	// and query API answer it only.
+	for _, port := range []string{"16686", "4317", "4318"} {
 		if out := strings.TrimSpace(c.must("port", "jaeger", port)); out != "127.0.0.1:"+port {
 			t.Errorf("docker compose port jaeger %s: %q, want 127.0.0.1:%s (this machine only)", port, out, port)
 		}

@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,7 +30,7 @@ func TestREDMetrics(t *testing.T) {
 	j := startJaegerConfig(t, "../jaeger/monitor.yaml",
 		setAddr("exporters.prometheus.endpoint", metricsPort),
 		fmt.Sprintf("--set=extensions.jaeger_storage.metric_backends.prometheus.prometheus.endpoint=http://127.0.0.1:%d", promPort))
-	startPrometheus(t, promPort, fmt.Sprintf("127.0.0.1:%d", metricsPort))
+	prom := startPrometheus(t, promPort, fmt.Sprintf("127.0.0.1:%d", metricsPort))
 	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+j.url(j.otlpHTTPPort, ""), "JAEGER_UI_URL="+j.url(j.queryPort, ""))
 
 	// A counter's first sample is its base line: the requests before it
@@ -105,6 +106,44 @@ func TestREDMetrics(t *testing.T) {
 		}
 		t.Logf("wrote %s: %d kB", path, len(png)/1000)
 	}
+
+	// A flood of made-up span names, sent straight to Jaeger's OTLP port:
+	// the spanmetrics connector keeps at most 1,000 series for the service
+	// and counts the rest in one overflow series, so that Jaeger and Prometheus stay small
+	// and the Monitor tab keeps answering for the real services.
+	rssBefore := statusKB(j.process, "VmRSS")
+	for batch := range 50 {
+		postNamedSpans(t, j.url(j.otlpHTTPPort, "/v1/traces"), fmt.Sprintf("made-up-%d-", batch), 1000)
+	}
+	waitPrometheus(t, promPort, `traces_span_metrics_calls_total{otel_metric_overflow="true"}`)
+	series := waitPrometheus(t, promPort, `count(traces_span_metrics_calls_total{service_name="flood"})`)
+	rssAfter := statusKB(j.process, "VmRSS")
+	callsAfter := j.metric(t, "calls", window, nil)
+	fmt.Printf("reliability: 50,000 made-up span names sent to Jaeger's OTLP port: %v call series for them in Prometheus (one of them the overflow); Jaeger RSS %d MB before, %d MB after; frontend's calls still answered: %.2f/s\n",
+		series, rssBefore/1024, rssAfter/1024, callsAfter)
+	if series > 1001 {
+		t.Errorf("%v call series of the made-up names, want at most 1,000 and the overflow", series)
+	}
+	if callsAfter <= 0 {
+		t.Errorf("after the flood, /api/metrics/calls reports %.3f calls/s for frontend: the Monitor tab is blind", callsAfter)
+	}
+
+	// Prometheus down: Jaeger's metrics API answers at once, with an error
+	// (a 500 that names Prometheus's address: Jaeger's own message, which
+	// only those who reach the query API see; compose publishes it on
+	// 127.0.0.1). Prometheus back: the API answers again, no restart.
+	if exit := prom.stop(); exit != 0 {
+		t.Fatalf("prometheus exited with %d", exit)
+	}
+	status, body := j.metricsAnswer(t, "calls")
+	fmt.Printf("reliability: Prometheus down: /api/metrics/calls answered %d: %.120s\n", status, body)
+	if status != http.StatusInternalServerError {
+		t.Errorf("with Prometheus down, /api/metrics/calls answered %d %s, want Jaeger's 500", status, body)
+	}
+	startPrometheus(t, promPort, fmt.Sprintf("127.0.0.1:%d", metricsPort))
+	if status, body := j.metricsAnswer(t, "calls"); status != http.StatusOK {
+		t.Errorf("with Prometheus back, /api/metrics/calls answered %d %s, want 200", status, body)
+	}
 }
 
 // metric asks Jaeger's metrics API (GET /api/metrics/<name>) for the
@@ -156,7 +195,7 @@ func (j *jaeger) metric(t *testing.T, name string, window time.Duration, more ur
 
 // startPrometheus runs the real Prometheus with prometheus/prometheus.yml,
 // its target moved to target, and stops it when the test ends.
-func startPrometheus(t *testing.T, port int, target string) {
+func startPrometheus(t *testing.T, port int, target string) *process {
 	t.Helper()
 	config, err := os.ReadFile("../prometheus/prometheus.yml")
 	if err != nil {
@@ -185,11 +224,41 @@ func startPrometheus(t *testing.T, port int, target string) {
 	if err := prom.waitReady(fmt.Sprintf("http://127.0.0.1:%d/-/ready", port)); err != nil {
 		t.Fatal(err)
 	}
+	return prom
+}
+
+// postNamedSpans sends n one-span traces of the service "flood", each with
+// a name of its own (prefix and a number), to an OTLP/HTTP endpoint.
+func postNamedSpans(t *testing.T, endpoint, prefix string, n int) {
+	t.Helper()
+	now := strconv.FormatInt(time.Now().UnixNano(), 10)
+	spans := make([]any, n)
+	for i := range spans {
+		spans[i] = map[string]any{"traceId": randomHex(16), "spanId": randomHex(8), "name": prefix + strconv.Itoa(i),
+			"kind": 2, "startTimeUnixNano": now, "endTimeUnixNano": now}
+	}
+	if status := postOTLP(t, endpoint, spans); status != http.StatusOK {
+		t.Fatalf("POST %s: %d", endpoint, status)
+	}
+}
+
+// metricsAnswer asks Jaeger's metrics API for the frontend's metric name
+// over the last minute, and returns the answer's status and body.
+func (j *jaeger) metricsAnswer(t *testing.T, name string) (int, string) {
+	t.Helper()
+	q := url.Values{"service": {"frontend"}, "endTs": {strconv.FormatInt(time.Now().UnixMilli(), 10)}, "lookback": {"60000"}, "step": {"1000"}, "ratePer": {"60000"}}
+	resp, err := http.Get(j.url(j.queryPort, "/api/metrics/"+name+"?"+q.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // waitPrometheus waits, 30 s at most, until the PromQL query returns a
 // result.
-func waitPrometheus(t *testing.T, port int, query string) {
+func waitPrometheus(t *testing.T, port int, query string) float64 {
 	t.Helper()
 	u := fmt.Sprintf("http://127.0.0.1:%d/api/v1/query?query=%s", port, url.QueryEscape(query))
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
@@ -199,14 +268,21 @@ func waitPrometheus(t *testing.T, port int, query string) {
 		}
 		var out struct {
 			Data struct {
-				Result []any `json:"result"`
+				Result []struct {
+					Value []any `json:"value"` // [time, "value"]
+				} `json:"result"`
 			} `json:"data"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
 		if err == nil && len(out.Data.Result) > 0 {
-			return
+			if v := out.Data.Result[0].Value; len(v) == 2 {
+				f, _ := strconv.ParseFloat(fmt.Sprint(v[1]), 64)
+				return f
+			}
+			return 0
 		}
 	}
 	t.Fatalf("Prometheus had no result for %s within 30 s: are the span metrics scraped?", query)
+	return 0
 }

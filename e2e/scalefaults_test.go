@@ -67,13 +67,16 @@ func restart(t *testing.T, j *jaeger, sig syscall.Signal) func() {
 // sampler drops it when it stops, and a kill keeps nothing), but no more:
 // not the other sampler's traces.
 func TestScaleSamplerStopped(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"SIGKILL", syscall.SIGKILL}} {
+		t.Run(tc.name, func(t *testing.T) {
 			tr := startSamplers(t)
-			before, _ := scaleFaultLoad(t, tr, func() func() { return restart(t, tr.samplers[0], sig) })
+			before, _ := scaleFaultLoad(t, tr, func() func() { return restart(t, tr.samplers[0], tc.sig) })
 			complete, _ := completeTraces(tr.store.jaegerAPI, before, 5)
 			lost := len(before) - complete
-			fmt.Printf("reliability: scale-out, a sampler stopped by %s and started again: %d of the %d error traces of the 10 s before lost\n", sig, lost, len(before))
+			fmt.Printf("reliability: scale-out, a sampler stopped (%s) and started again: %d of the %d error traces of the 10 s before lost\n", tc.name, lost, len(before))
 			if lost > len(before)/2+len(before)/10 {
 				t.Errorf("%d of %d traces lost: more than the stopped sampler's share", lost, len(before))
 			}
