@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/gogo/protobuf/jsonpb"
 	api_v2 "github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"go.opentelemetry.io/contrib/samplers/jaegerremote"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -56,7 +58,29 @@ func newSampler(res *resource.Resource) sdktrace.Sampler {
 		return nil
 	}
 	service, _ := res.Set().Value(semconv.ServiceNameKey)
-	return sdktrace.ParentBased(newRemoteSampler(service.AsString()))
+	return sdktrace.ParentBased(jaegerTags{newRemoteSampler(service.AsString())})
+}
+
+// jaegerTags gives each root span the sampler's decision under the names
+// Jaeger's adaptive sampling reads: jaegerremote records it as
+// jaeger.sampler.type and jaeger.sampler.param, Jaeger's aggregator reads
+// sampler.type and sampler.param (the tags of Jaeger's own clients), and
+// without them it counts no trace, so the probabilities it serves never
+// adapt. docs/sampling.md has the upstream report.
+type jaegerTags struct{ sdktrace.Sampler }
+
+func (s jaegerTags) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	result := s.Sampler.ShouldSample(p)
+	var aliases []attribute.KeyValue
+	for _, kv := range result.Attributes {
+		if name, ok := strings.CutPrefix(string(kv.Key), "jaeger.sampler."); ok {
+			aliases = append(aliases, attribute.KeyValue{Key: attribute.Key("sampler." + name), Value: kv.Value})
+		}
+	}
+	// Clip: the sampler's own slice, which it hands to every span, stays
+	// as it is.
+	result.Attributes = append(slices.Clip(result.Attributes), aliases...)
+	return result
 }
 
 // newRemoteSampler returns the sampler that asks Jaeger, every

@@ -123,3 +123,33 @@ func TestCheckStrategy(t *testing.T) {
 	}
 	assert.ErrorContains(t, CheckStrategy([]byte(malformed)), `operation "GET /" has no probabilisticSampling`)
 }
+
+// TestSamplerTagsForJaeger: a root span's decision carries the sampler's
+// type and rate under both jaegerremote's names and the names Jaeger's
+// adaptive sampling reads (sampler.type, sampler.param), and asking twice
+// does not grow the sampler's own list.
+func TestSamplerTagsForJaeger(t *testing.T) {
+	var answer atomic.Value
+	answer.Store(`{"strategyType":0,"probabilisticSampling":{"samplingRate":1}}`)
+	srv, _ := endpoint(t, &answer)
+	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",initialSamplingRate=1"})
+	remote := newRemoteSampler("frontend")
+	defer remote.Close()
+	s := jaegerTags{remote}
+
+	params := sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: trace.TraceID{1}, Name: "GET /"}
+	// Until its first answer from the endpoint, jaegerremote samples with
+	// the SDK's own ratio sampler, which records nothing.
+	require.Eventually(t, func() bool { return len(remote.ShouldSample(params).Attributes) > 0 }, 5*time.Second, 10*time.Millisecond)
+	for range 2 {
+		got := map[string]string{}
+		for _, kv := range s.ShouldSample(params).Attributes {
+			got[string(kv.Key)] = kv.Value.Emit()
+		}
+		assert.Equal(t, map[string]string{
+			"jaeger.sampler.type": "probabilistic", "jaeger.sampler.param": "1",
+			"sampler.type": "probabilistic", "sampler.param": "1",
+		}, got)
+	}
+	assert.Len(t, remote.ShouldSample(params).Attributes, 2, "the sampler's own attributes are left as they were")
+}

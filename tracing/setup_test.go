@@ -269,6 +269,16 @@ func TestRemoteSampler(t *testing.T) {
 			"a root span sampled=%v at the rate Jaeger gives", want)
 	}
 	eventually(true) // the rate Jaeger gave, 1, replaced the initial 0
+	// Its root spans say so, in the tags Jaeger's adaptive sampling reads.
+	require.NoError(t, tp.ForceFlush(context.Background()))
+	roots := exporter.GetSpans()
+	require.NotEmpty(t, roots)
+	tags := map[attribute.Key]string{}
+	for _, kv := range roots[len(roots)-1].Attributes {
+		tags[kv.Key] = kv.Value.Emit()
+	}
+	assert.Equal(t, "probabilistic", tags["sampler.type"], "the root span's tags: %v", tags)
+	assert.Equal(t, "1", tags["sampler.param"], "the root span's tags: %v", tags)
 	rate.Store("0")
 	eventually(false)
 
