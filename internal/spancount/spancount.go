@@ -60,11 +60,11 @@ func (c *Counts) Log() {
 		return
 	}
 	level := slog.LevelInfo
-	if c.dropped() > 0 || c.failed.Load() > 0 {
+	if c.notExported() > 0 || c.failed.Load() > 0 {
 		level = slog.LevelWarn
 	}
 	c.logger.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", c.exported.Load(),
-		"failed", c.failed.Load(), "dropped", c.dropped())
+		"failed", c.failed.Load(), "dropped", c.notExported())
 }
 
 // batcherCapacity is the batcher's queue plus one batch, as the SDK and
@@ -88,7 +88,7 @@ func envInt(name string, fallback int64) int64 {
 // dropped, and at least how many: the batcher cannot hold more than its
 // capacity. The exact count comes in the line at the stop.
 func (c *Counts) reportDrops() {
-	waiting := c.ended.Load() - c.exported.Load() - c.failed.Load()
+	waiting := c.notExported()
 	if waiting <= c.capacity {
 		return
 	}
@@ -99,10 +99,11 @@ func (c *Counts) reportDrops() {
 		"dropped_at_least", waiting-c.capacity, "queue_and_batch", c.capacity)
 }
 
-// dropped is the number of spans that ended but never reached the exporter:
-// dropped from a full queue, or still queued when the final flush ran out of
-// time.
-func (c *Counts) dropped() int64 {
+// notExported is the number of spans that ended and have not come out of
+// the exporter: while the service runs, those waiting in the batcher and
+// those dropped; after the final flush, those dropped from a full queue or
+// still queued when the flush ran out of time.
+func (c *Counts) notExported() int64 {
 	return c.ended.Load() - c.exported.Load() - c.failed.Load()
 }
 
