@@ -25,8 +25,10 @@ func newBackend(t *testing.T) (*httptest.Server, *tracetest.SpanRecorder) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(io.Discard, nil)))
-	srv := httptest.NewServer(backend.New(tp, autoprop.NewTextMapPropagator(), logger))
+	jobs := backend.StartJobs(tp, autoprop.NewTextMapPropagator(), logger, backend.LinkedTrace)
+	srv := httptest.NewServer(backend.New(tp, autoprop.NewTextMapPropagator(), logger, jobs))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { jobs.Finish(context.Background()) })
 	return srv, spans
 }
 

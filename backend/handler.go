@@ -20,9 +20,10 @@ import (
 )
 
 // New returns the backend's HTTP handler, GET /hello (hello, below), traced
-// with tp and reading the trace context with propagator.
-func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) http.Handler {
-	h := &handler{tracer: tp.Tracer("example.com/tracingdemo/backend"), logger: logger}
+// with tp and reading the trace context with propagator. Its async=true
+// requests queue their work on jobs.
+func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, jobs *Jobs) http.Handler {
+	h := &handler{tracer: tp.Tracer("example.com/tracingdemo/backend"), logger: logger, jobs: jobs}
 	r := mux.NewRouter()
 	// otelhttp (tracing/server.go) extracts the frontend's trace context
 	// from the traceparent header, so the SERVER span "GET /hello" is a
@@ -37,9 +38,10 @@ func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logg
 type handler struct {
 	tracer trace.Tracer
 	logger *slog.Logger
+	jobs   *Jobs
 }
 
-// hello serves GET /hello?delay=200ms&fail=true, inside its own span,
+// hello serves GET /hello?delay=200ms&fail=true&async=true, inside its own span,
 // "handle backend call", which records what the request carries and what
 // the handler does with it.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +67,21 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	span.SetAttributes(attribute.String("delay", p.Delay.String()), attribute.Bool("fail", p.Fail))
+	if user == "" {
+		user = "stranger"
+	}
+
+	if p.Async {
+		// The work (delay, fail) is a job, done later by a worker
+		// (jobs.go): the answer does not wait for it.
+		if err := h.jobs.publish(ctx, p); err != nil {
+			h.logger.WarnContext(ctx, "job not queued", "err", err)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		h.reply(w, "hello, %s, from the backend: your job is queued\n", user)
+		return
+	}
 
 	if p.Delay > 0 {
 		span.AddEvent("waiting", trace.WithAttributes(attribute.String("delay", p.Delay.String())))
@@ -90,12 +107,14 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if user == "" {
-		user = "stranger"
-	}
+	h.reply(w, "hello, %s, from the backend\n", user)
+}
+
+// reply answers 200 with the text format makes of args.
+func (h *handler) reply(w http.ResponseWriter, format string, args ...any) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	fmt.Fprintf(w, "hello, %s, from the backend\n", user)
+	fmt.Fprintf(w, format, args...)
 }
 
 // badRequest answers 400 with err, which names what was wrong.

@@ -1,8 +1,8 @@
 package backend
 
-// This file is what the backend's /hello accepts: the two query parameters
-// delay and fail, which a user gives the frontend and the frontend passes
-// on, and the user, which travels in the baggage, not the query. Both
+// This file is what the backend's /hello accepts: the query parameters
+// delay, fail and async, which a user gives the frontend and the frontend
+// passes on, and the user, which travels in the baggage, not the query. Both
 // services read them with ParamsFromQuery and CheckUser, so both accept
 // and refuse the same values.
 
@@ -20,6 +20,7 @@ import (
 type Params struct {
 	Delay time.Duration // delay=200ms: the backend waits that long
 	Fail  bool          // fail=true: the backend answers 500
+	Async bool          // async=true: the backend answers at once, and a job does the above
 	User  string        // user=alice: "" if absent; Params.Query leaves it out
 }
 
@@ -35,8 +36,8 @@ func ParamsFromQuery(rawQuery string) (Params, error) {
 	return parseParams(q)
 }
 
-// parseParams reads delay (a Go duration from 0s to MaxDelay), fail (a boolean)
-// and user (CheckUser) from q. An error names the parameter and what it
+// parseParams reads delay (a Go duration from 0s to MaxDelay), fail and
+// async (booleans) and user (CheckUser) from q. An error names the parameter and what it
 // allows.
 func parseParams(q url.Values) (Params, error) {
 	var p Params
@@ -53,16 +54,26 @@ func parseParams(q url.Values) (Params, error) {
 		}
 		p.Delay = d
 	}
-	// Only the two words: strconv.ParseBool would also take 1, t and TRUE,
-	// which the README does not promise.
-	switch v := q.Get("fail"); v {
-	case "", "false":
-	case "true":
-		p.Fail = true
-	default:
-		return p, fmt.Errorf("fail=%s: want true or false", quote(v))
+	var err error
+	if p.Fail, err = parseBool(q, "fail"); err != nil {
+		return p, err
 	}
-	return p, nil
+	p.Async, err = parseBool(q, "async")
+	return p, err
+}
+
+// parseBool reads the parameter name from q: absent, true or false. Only
+// the two words: strconv.ParseBool would also take 1, t and TRUE, which the
+// README does not promise.
+func parseBool(q url.Values, name string) (bool, error) {
+	switch v := q.Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%s: want true or false", name, quote(v))
+	}
 }
 
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -97,6 +108,9 @@ func (p Params) Query() string {
 	}
 	if p.Fail {
 		q.Set("fail", "true")
+	}
+	if p.Async {
+		q.Set("async", "true")
 	}
 	return q.Encode()
 }

@@ -29,6 +29,8 @@ func TestParse(t *testing.T) {
 		{query: "fail=1", wantErr: `fail="1": want true or false`},
 		{query: "fail=TRUE", wantErr: `fail="TRUE": want true or false`},
 		{query: "fail=t", wantErr: `fail="t": want true or false`},
+		{query: "async=true&delay=2s", want: Params{Delay: 2 * time.Second, Async: true}},
+		{query: "async=yes", wantErr: `async="yes": want true or false`},
 		// A long value is echoed cut short.
 		{query: "delay=" + strings.Repeat("9", 36000), wantErr: `delay="` + strings.Repeat("9", 64) + `"… (36000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},
 	}
@@ -70,6 +72,7 @@ func TestQueryRoundTrip(t *testing.T) {
 		{Fail: true},
 		{Delay: server.MaxDelay, Fail: true},
 		{Delay: 1500 * time.Microsecond},
+		{Delay: time.Second, Fail: true, Async: true},
 	} {
 		q, err := url.ParseQuery(p.Query())
 		require.NoError(t, err)

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,18 @@ func TestCompose(t *testing.T) {
 		b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
 		b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))
 		b.checkSearch(jaegerURL, traceID, failID)
+	})
+
+	t.Run("a job in a trace of its own", func(t *testing.T) {
+		status, body, traceID := getTraced(t, frontendURL+"/?async=true")
+		if status != http.StatusOK || !strings.Contains(body, "your job is queued") {
+			t.Fatalf("GET /?async=true answered %d %q, want 200 and the queued job's hello", status, body)
+		}
+		send := jaeger.spans(t, traceID, 6)["send jobs"]
+		job := jaeger.findTrace(t, "backend", "process jobs", "messaging.message.id", send.tag("messaging.message.id"))
+		if want := []string{"FOLLOWS_FROM " + traceID + "/" + send.SpanID}; len(job.Spans) != 1 || !slices.Equal(job.Spans[0].refs(), want) {
+			t.Errorf("the job's trace %s has %d spans; want 1, linked: %q", job.TraceID, len(job.Spans), want)
+		}
 	})
 
 	t.Run("backend stopped", func(t *testing.T) {

@@ -251,8 +251,9 @@ func TestBadSettingsStopAtStart(t *testing.T) {
 // TestJaegerUI is a user's last step, in a real browser: the link the
 // frontend printed opens the trace in the Jaeger UI, with the five spans in
 // their tree and both services; a fail=true trace shows the error icon on
-// each span; and the search page lists both services and finds frontend's
-// traces.
+// each span; the search page lists both services and finds frontend's
+// traces; and the later lessons show what the README says they show
+// (e2e/lessons_test.go).
 func TestJaegerUI(t *testing.T) {
 	b := newBrowser(t)
 	p := startPair(t, 0, exporterEnv("otlp-http")...)
@@ -266,4 +267,12 @@ func TestJaegerUI(t *testing.T) {
 	b.checkTrace(linkIn(t, body), traceID, wantTimeline(false))
 	b.checkTrace(linkIn(t, failBody), failID, wantTimeline(true))
 	b.checkSearch(jg.url(jg.queryPort, ""), traceID, failID)
+	b.checkComparison(traceID, failID, sameShape())
+
+	// The later lessons: the critical path, a job's traces.
+	l := makeLessons(t, p)
+	base := jg.url(jg.queryPort, "")
+	b.checkCriticalPath(base, l.slow)
+	b.checkJobTrace(base, l.job, l.async, l.send)
+	b.checkChildTrace(base, l.childOfParent)
 }

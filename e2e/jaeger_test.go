@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -272,4 +274,69 @@ func (a jaegerAPI) fetch(traceID string) (jaegerTrace, []byte, error) {
 		return jaegerTrace{}, body, fmt.Errorf("Jaeger returned %d traces", len(out.Data))
 	}
 	return out.Data[0], body, nil
+}
+
+// spans waits for the trace to hold want spans, and returns them by
+// operation name; it fails the test if two spans share a name.
+func (a jaegerAPI) spans(t *testing.T, traceID string, want int) map[string]jaegerSpan {
+	t.Helper()
+	tr, body, err := a.trace(traceID, want)
+	if err != nil {
+		t.Fatalf("%v\nJaeger returned:\n%s", err, indent(body))
+	}
+	if len(tr.Spans) != want {
+		t.Fatalf("trace %s has %d spans, want %d:\n%s", traceID, len(tr.Spans), want, indent(body))
+	}
+	byName := map[string]jaegerSpan{}
+	for _, s := range tr.Spans {
+		if _, dup := byName[s.OperationName]; dup {
+			t.Fatalf("trace %s has two spans %q", traceID, s.OperationName)
+		}
+		byName[s.OperationName] = s
+	}
+	return byName
+}
+
+// findTrace searches Jaeger, as its UI's search page does, for the one
+// trace with a span of service and operation that has the tag key=value,
+// polling for 30 s at most.
+func (a jaegerAPI) findTrace(t *testing.T, service, operation, key, value string) jaegerTrace {
+	t.Helper()
+	tags, _ := json.Marshal(map[string]string{key: value})
+	q := url.Values{"service": {service}, "operation": {operation}, "tags": {string(tags)}, "lookback": {"1h"}, "limit": {"20"}}
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(a.base + "/api/traces?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = fmt.Sprintf("%s: %s", resp.Status, body)
+		var out struct {
+			Data []jaegerTrace `json:"data"`
+		}
+		if resp.StatusCode == http.StatusOK && json.Unmarshal(body, &out) == nil && len(out.Data) > 0 {
+			if len(out.Data) > 1 {
+				t.Fatalf("%d traces have a %s span with %s=%s, want 1", len(out.Data), operation, key, value)
+			}
+			return out.Data[0]
+		}
+	}
+	t.Fatalf("no trace with a %s span %q tagged %s=%s in Jaeger after 30 s; its last answer: %s", service, operation, key, value, last)
+	return jaegerTrace{}
+}
+
+// refs returns the span's references as "REFTYPE trace/span".
+func (s jaegerSpan) refs() []string {
+	var refs []string
+	for _, r := range s.References {
+		refs = append(refs, r.RefType+" "+r.TraceID+"/"+r.SpanID)
+	}
+	return refs
+}
+
+// childOf reports whether the span's parent is parent.
+func (s jaegerSpan) childOf(parent jaegerSpan) bool {
+	return parent.SpanID != "" && slices.Contains(s.refs(), "CHILD_OF "+parent.TraceID+"/"+parent.SpanID)
 }

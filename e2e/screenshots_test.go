@@ -70,4 +70,18 @@ func TestScreenshots(t *testing.T) {
 	// The search page, with frontend's traces.
 	b.checkSearch(jg.url(jg.queryPort, ""), traceID, failID)
 	save("search.png", ".ResultItem")
+
+	// The comparison of the two, from the search page.
+	b.checkComparison(traceID, failID, sameShape())
+	save("compare.png", "")
+
+	// The later lessons (e2e/lessons_test.go).
+	l := makeLessons(t, p)
+	base := jg.url(jg.queryPort, "")
+	b.checkCriticalPath(base, l.slow)
+	save("critical-path.png", ".span-row")
+	b.checkJobTrace(base, l.job, l.async, l.send)
+	save("job-linked.png", ".detail-row")
+	b.checkChildTrace(base, l.childOfParent)
+	save("job-child.png", ".span-row")
 }

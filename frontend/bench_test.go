@@ -44,7 +44,9 @@ func BenchmarkRequest(b *testing.B) {
 			defer tp.Shutdown(context.Background())
 			logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(io.Discard, nil)))
 
-			backendServer := httptest.NewServer(backend.New(tp, propagator, logger))
+			jobs := backend.StartJobs(tp, propagator, logger, backend.LinkedTrace)
+			defer jobs.Finish(context.Background())
+			backendServer := httptest.NewServer(backend.New(tp, propagator, logger, jobs))
 			defer backendServer.Close()
 			backendURL, _ := url.Parse(backendServer.URL)
 			handler := frontend.New(frontend.Config{BackendURL: backendURL, BackendTimeout: 5 * time.Second},

@@ -39,6 +39,7 @@ type pair struct {
 	handler  http.Handler // the frontend's
 	frontend *httptest.Server
 	backend  *httptest.Server
+	jobs     *backend.Jobs // the backend's
 	logs     *testkit.SyncBuffer
 
 	sampler        sdktrace.Sampler // both services'; nil: the SDK's default
@@ -65,7 +66,9 @@ func newSampledPair(t testing.TB, sampler sdktrace.Sampler, configure ...func(*f
 	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(p.logs, nil)))
 	propagator := autoprop.NewTextMapPropagator() // W3C tracecontext and baggage
 
-	backendHandler := backend.New(p.tracerProvider(t, "backend"), propagator, logger)
+	backendTP := p.tracerProvider(t, "backend")
+	p.jobs = backend.StartJobs(backendTP, propagator, logger, backend.LinkedTrace)
+	backendHandler := backend.New(backendTP, propagator, logger, p.jobs)
 	p.backend = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hello" {
 			p.mu.Lock()
@@ -75,6 +78,7 @@ func newSampledPair(t testing.TB, sampler sdktrace.Sampler, configure ...func(*f
 		backendHandler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.backend.Close)
+	t.Cleanup(func() { p.jobs.Finish(context.Background()) })
 
 	backendURL, _ := url.Parse(p.backend.URL)
 	cfg := frontend.Config{

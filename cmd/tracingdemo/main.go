@@ -3,7 +3,7 @@
 // `tracingdemo backend` (on :8081). Both live the same life, which run
 // shows in the order it happens: check the settings, set up tracing, build
 // the handler, listen, serve until SIGINT or SIGTERM, let the requests in
-// flight finish, then flush their spans. What a real service adds to a
+// flight and the jobs they queued finish, then flush their spans. What a real service adds to a
 // step (strict settings, span counts, timeouts, health checks) is behind
 // the helpers of internal/.
 package main
@@ -90,8 +90,9 @@ func run(name, addr string) error {
 	tp.RegisterSpanProcessor(spans)
 	tp.RegisterSpanProcessor(spanattrs.Copy()) // no queued span keeps its request alive
 
-	// Build the handler, and listen.
-	handler, err := newHandler(name, tp, propagator, logger)
+	// Build the handler (the backend's starts the workers of its jobs), and
+	// listen.
+	handler, finishJobs, err := newHandler(name, tp, propagator, logger)
 	if err != nil {
 		return err
 	}
@@ -119,8 +120,10 @@ func run(name, addr string) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), server.DrainTimeout)
 	defer cancel()
 	drainErr := srv.Shutdown(drainCtx)
+	// Then the jobs those requests queued, within the same time.
+	finishJobs(drainCtx)
 
-	// Flush: every finished request's spans are queued by now.
+	// Flush: every finished request's and job's spans are queued by now.
 	flushCtx, cancel := context.WithTimeout(context.Background(), server.FlushTimeout)
 	defer cancel()
 	if err := tp.Shutdown(flushCtx); err != nil {
@@ -136,11 +139,17 @@ func run(name, addr string) error {
 }
 
 // newHandler builds the handler of the service name, traced with tp and
-// propagator. The frontend reads its own settings (BACKEND_URL and the
-// others); the backend has none.
-func newHandler(name string, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) (http.Handler, error) {
+// propagator, with its own settings (BACKEND_URL, JOB_TRACE and the
+// others), and the function that finishes the jobs its requests queued:
+// the backend's async=true; the frontend queues none.
+func newHandler(name string, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) (http.Handler, func(context.Context), error) {
 	if name == "frontend" {
-		return frontend.FromEnv(tp, propagator, logger)
+		handler, err := frontend.FromEnv(tp, propagator, logger)
+		return handler, func(context.Context) {}, err
 	}
-	return backend.New(tp, propagator, logger), nil
+	handler, jobs, err := backend.FromEnv(tp, propagator, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return handler, jobs.Finish, nil
 }

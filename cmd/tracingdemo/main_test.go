@@ -116,24 +116,25 @@ func TestBadConfig(t *testing.T) {
 	defer busy.Close()
 
 	tests := []struct {
-		name, variable, value string
+		name, service, variable, value string
 	}{
-		{"address without port", "ADDR", "localhost"},
-		{"port in use", "ADDR", busy.Addr().String()},
-		{"backend URL without scheme", "BACKEND_URL", "localhost:8081"},
-		{"Jaeger UI URL not http", "JAEGER_UI_URL", "ftp://jaeger"},
-		{"timeout not a duration", "BACKEND_TIMEOUT", "soon"},
-		{"timeout zero", "BACKEND_TIMEOUT", "0s"},
-		{"trust not a boolean", "TRUST_CALLER_TRACE", "yes"},
-		{"log format", "LOG_FORMAT", "xml"},
-		{"unknown sampler", "OTEL_TRACES_SAMPLER", "sometimes"},
-		{"unknown exporter", "OTEL_TRACES_EXPORTER", "zipkin"},
-		{"resource attribute without value", "OTEL_RESOURCE_ATTRIBUTES", "team"},
+		{"address without port", "frontend", "ADDR", "localhost"},
+		{"port in use", "frontend", "ADDR", busy.Addr().String()},
+		{"backend URL without scheme", "frontend", "BACKEND_URL", "localhost:8081"},
+		{"Jaeger UI URL not http", "frontend", "JAEGER_UI_URL", "ftp://jaeger"},
+		{"timeout not a duration", "frontend", "BACKEND_TIMEOUT", "soon"},
+		{"timeout zero", "frontend", "BACKEND_TIMEOUT", "0s"},
+		{"trust not a boolean", "frontend", "TRUST_CALLER_TRACE", "yes"},
+		{"log format", "frontend", "LOG_FORMAT", "xml"},
+		{"unknown sampler", "frontend", "OTEL_TRACES_SAMPLER", "sometimes"},
+		{"unknown exporter", "frontend", "OTEL_TRACES_EXPORTER", "zipkin"},
+		{"resource attribute without value", "frontend", "OTEL_RESOURCE_ATTRIBUTES", "team"},
+		{"job trace", "backend", "JOB_TRACE", "sideways"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := []string{"ADDR=127.0.0.1:0", "OTEL_TRACES_EXPORTER=none", tt.variable + "=" + tt.value}
-			p := startProgram(t, env, "frontend")
+			p := startProgram(t, env, tt.service)
 			assert.Equal(t, 2, p.exitCode(t), p.out.String())
 			assert.Contains(t, p.out.String(), "bad setting "+tt.variable+"=", "the message names the variable")
 			assert.NotContains(t, p.out.String(), "listening")
@@ -173,6 +174,23 @@ func TestStopDuringRequest(t *testing.T) {
 	assert.ElementsMatch(t, []string{"GET /", "backend call", "HTTP GET"}, printedSpans(t, frontend.out.String()))
 	assert.ElementsMatch(t, []string{"GET /hello", "handle backend call"}, printedSpans(t, backend.out.String()))
 	assert.Contains(t, frontend.out.String(), `"msg":"spans at stop","ended":3,"exported":3,"failed":0,"dropped":0`)
+}
+
+// TestStopWithJobQueued stops the backend just after it has answered a
+// request whose job (async=true) takes 500 ms: the job is done before the
+// backend exits, and its span is flushed with the request's.
+func TestStopWithJobQueued(t *testing.T) {
+	addr := freeAddr(t)
+	backend := startService(t, "backend", addr, "OTEL_TRACES_EXPORTER=console")
+	resp, body := testkit.Get(t, "http://"+addr+"/hello?async=true&delay=500ms")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.NoError(t, backend.cmd.Process.Signal(syscall.SIGTERM))
+
+	assert.Equal(t, 0, backend.exitCode(t), backend.out.String())
+	assert.ElementsMatch(t, []string{"GET /hello", "handle backend call", "send jobs", "process jobs"},
+		printedSpans(t, backend.out.String()))
+	assert.Contains(t, backend.out.String(), `"msg":"jobs at stop","done":1,"cut_short":0`)
+	assert.Contains(t, backend.out.String(), `"msg":"spans at stop","ended":4,"exported":4,"failed":0,"dropped":0`)
 }
 
 // relayTo listens on a loopback port and relays each connection to addr.

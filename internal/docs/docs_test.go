@@ -177,8 +177,8 @@ func TestReadmeIsShort(t *testing.T) {
 	}
 }
 
-// TestBreakItMatchesTheTests: each edit that frontend/breakit_test.go makes
-// is one the README's "Break it" section tells the reader to make: in the
+// TestBreakItMatchesTheTests: each edit that frontend/breakit_test.go and
+// backend/breakit_test.go make is one the README's "Break it" section tells the reader to make: in the
 // same function, the same text replaced by the same text. And the README
 // gives no edit that no test makes.
 func TestBreakItMatchesTheTests(t *testing.T) {
@@ -194,10 +194,10 @@ func TestBreakItMatchesTheTests(t *testing.T) {
 	// The section's numbered items, each one edit.
 	items := regexp.MustCompile(`(?m)^\d+\. `).Split(section, -1)[1:]
 
-	tests := read(t, filepath.Join(root, "frontend", "breakit_test.go"))
-	edits := regexp.MustCompile(`breakIt\{fn: "([^"]+)", line: "[^"]*",\s*old: "([^"]+)", new: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
+	tests := read(t, filepath.Join(root, "frontend", "breakit_test.go")) + read(t, filepath.Join(root, "backend", "breakit_test.go"))
+	edits := regexp.MustCompile(`testkit\.BreakIt\{Fn: "([^"]+)", Line: "[^"]*",\s*Old: "([^"]+)", New: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
 	if len(edits) != len(items) {
-		t.Errorf("the README's Break it section has %d edits, frontend/breakit_test.go makes %d", len(items), len(edits))
+		t.Errorf("the README's Break it section has %d edits, the break-it tests make %d", len(items), len(edits))
 	}
 	for _, e := range edits {
 		fn, old, new := e[1], e[2], e[3]
@@ -212,7 +212,7 @@ func TestBreakItMatchesTheTests(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("frontend/breakit_test.go edits %s, which no Break it item of the README names (\"In `%s`, …\")", fn, fn)
+			t.Errorf("a break-it test edits %s, which no Break it item of the README names (\"In `%s`, …\")", fn, fn)
 		}
 	}
 }

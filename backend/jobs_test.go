@@ -1,0 +1,211 @@
+package backend_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/internal/testkit"
+	"example.com/tracingdemo/tracing"
+)
+
+// The frontend's span that calls the backend, as its traceparent header
+// names it.
+const (
+	callerTrace     = "4bf92f3577b34da6a3ce929d0e0e4736"
+	callerSpan      = "00f067aa0ba902b7"
+	callerHeader    = "00-" + callerTrace + "-" + callerSpan + "-01"
+	callerBaggage   = "user=carol"
+	queuedAnswer    = "hello, carol, from the backend: your job is queued\n"
+	processJobsSpan = "process jobs"
+)
+
+// jobsBackend is a backend with workers that trace their jobs the way
+// jobTrace says, and the spans both end.
+type jobsBackend struct {
+	srv   *httptest.Server
+	jobs  *backend.Jobs
+	spans *tracetest.SpanRecorder
+	logs  *testkit.SyncBuffer
+}
+
+func newJobsBackend(t *testing.T, jobTrace backend.JobTrace) *jobsBackend {
+	b := &jobsBackend{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b.spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(b.logs, nil)))
+	propagator := autoprop.NewTextMapPropagator()
+	b.jobs = backend.StartJobs(tp, propagator, logger, jobTrace)
+	b.srv = httptest.NewServer(backend.New(tp, propagator, logger, b.jobs))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// queue asks for a job with query, as the frontend would, and returns the
+// status and body of the answer.
+func (b *jobsBackend) queue(t *testing.T, query string) (int, string) {
+	resp, body := testkit.Get(t, b.srv.URL+"/hello?async=true&"+query,
+		"traceparent", callerHeader, "baggage", callerBaggage)
+	return resp.StatusCode, body
+}
+
+// stop stops the backend as main does, the server first, then the jobs
+// within ctx, and returns the spans that ended, by name.
+func (b *jobsBackend) stop(ctx context.Context) map[string]sdktrace.ReadOnlySpan {
+	b.srv.Close()
+	b.jobs.Finish(ctx)
+	byName := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range b.spans.Ended() {
+		byName[s.Name()] = s
+	}
+	return byName
+}
+
+// TestJobLinked: the answer does not wait for the job. The job's CONSUMER
+// span begins a trace of its own, linked to the PRODUCER span that sent
+// it, which is in the request's trace.
+func TestJobLinked(t *testing.T) {
+	b := newJobsBackend(t, backend.LinkedTrace)
+	status, body := b.queue(t, "delay=300ms")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, queuedAnswer, body)
+	spans := b.stop(context.Background())
+
+	send, process := spans["send jobs"], spans[processJobsSpan]
+	require.NotNil(t, send, "no PRODUCER span: %v", spans)
+	require.NotNil(t, process, "no CONSUMER span: %v", spans)
+	assert.Equal(t, trace.SpanKindProducer, send.SpanKind())
+	assert.Equal(t, callerTrace, send.SpanContext().TraceID().String(), "send jobs is in the request's trace")
+	assert.Equal(t, spans["handle backend call"].SpanContext().SpanID(), send.Parent().SpanID())
+
+	assert.Equal(t, trace.SpanKindConsumer, process.SpanKind())
+	assert.False(t, process.Parent().IsValid(), "process jobs is a root")
+	assert.NotEqual(t, callerTrace, process.SpanContext().TraceID().String(), "process jobs is in a trace of its own")
+	require.Len(t, process.Links(), 1)
+	assert.Equal(t, send.SpanContext().TraceID(), process.Links()[0].SpanContext.TraceID())
+	assert.Equal(t, send.SpanContext().SpanID(), process.Links()[0].SpanContext.SpanID())
+
+	assert.Equal(t, messageID(t, send), messageID(t, process), "both spans name the same message")
+	assert.Equal(t, []string{"job started", "working", "job done"}, eventNames(process))
+	// The answer did not wait for the job's 300 ms.
+	request := spans["GET /hello"]
+	assert.Less(t, request.EndTime().Sub(request.StartTime()), 300*time.Millisecond)
+	assert.GreaterOrEqual(t, process.EndTime().Sub(process.StartTime()), 300*time.Millisecond)
+	assert.Contains(t, b.logs.String(), `"msg":"jobs at stop","done":1,"cut_short":0`)
+}
+
+// TestJobChild: with JOB_TRACE=child the CONSUMER span is the PRODUCER
+// span's child, in the request's trace, and ends after the request's root.
+func TestJobChild(t *testing.T) {
+	b := newJobsBackend(t, backend.ChildSpan)
+	status, _ := b.queue(t, "delay=200ms")
+	require.Equal(t, http.StatusOK, status)
+	spans := b.stop(context.Background())
+
+	send, process, root := spans["send jobs"], spans[processJobsSpan], spans["GET /hello"]
+	require.NotNil(t, process, "no CONSUMER span: %v", spans)
+	assert.Equal(t, callerTrace, process.SpanContext().TraceID().String())
+	assert.Equal(t, send.SpanContext().SpanID(), process.Parent().SpanID())
+	assert.Empty(t, process.Links())
+	assert.True(t, process.EndTime().After(root.EndTime()), "the job outlives the request")
+}
+
+// TestJobFailure: fail=true fails the job, not the request, which was
+// answered before the job began.
+func TestJobFailure(t *testing.T) {
+	b := newJobsBackend(t, backend.LinkedTrace)
+	status, _ := b.queue(t, "fail=true")
+	require.Equal(t, http.StatusOK, status)
+	spans := b.stop(context.Background())
+	assert.Equal(t, codes.Unset, spans["handle backend call"].Status().Code)
+	assert.Equal(t, codes.Error, spans[processJobsSpan].Status().Code)
+	assert.Equal(t, "simulated failure (fail=true)", spans[processJobsSpan].Status().Description)
+	assert.Contains(t, b.logs.String(), `"msg":"job failed"`)
+}
+
+// TestJobsCutShortAtStop: a job still running when the stop's time is up
+// ends at once, its span an error that says why, and the stop line counts
+// it: no job vanishes from the traces.
+func TestJobsCutShortAtStop(t *testing.T) {
+	b := newJobsBackend(t, backend.LinkedTrace)
+	status, _ := b.queue(t, "delay=10s")
+	require.Equal(t, http.StatusOK, status)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	spans := b.stop(ctx)
+	assert.Less(t, time.Since(start), 5*time.Second, "Finish waited for the job's 10 s")
+	process := spans[processJobsSpan]
+	require.NotNil(t, process, "the cut job has no span: %v", spans)
+	assert.Equal(t, codes.Error, process.Status().Code)
+	assert.Equal(t, "cut short: the backend stopped before the job was done", process.Status().Description)
+	assert.Contains(t, b.logs.String(), `"msg":"jobs at stop","done":0,"cut_short":1`)
+}
+
+// TestJobQueueFull: with every worker busy and the queue full, a request
+// for one more job gets 503 and a message that says so; the jobs queued
+// are kept.
+func TestJobQueueFull(t *testing.T) {
+	b := newJobsBackend(t, backend.LinkedTrace)
+	// 4 workers busy, 100 jobs waiting.
+	for i := range 104 {
+		status, body := b.queue(t, "delay=10s")
+		require.Equal(t, http.StatusOK, status, "job %d: %s", i, body)
+	}
+	status, body := b.queue(t, "delay=10s")
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, "job queue full: 100 jobs waiting; try again later\n", body)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	b.stop(ctx)
+	assert.Contains(t, b.logs.String(), `"msg":"jobs at stop","done":0,"cut_short":104`)
+	var refused int
+	for _, s := range b.spans.Ended() {
+		if s.Name() == "send jobs" && s.Status().Code == codes.Error {
+			refused++
+		}
+	}
+	assert.Equal(t, 1, refused, "the refused job's PRODUCER span is an error")
+}
+
+// TestNoJobsAfterStop: once the stop has begun, a request for a job gets
+// 503, not a job that no worker will do.
+func TestNoJobsAfterStop(t *testing.T) {
+	b := newJobsBackend(t, backend.LinkedTrace)
+	b.jobs.Finish(context.Background())
+	status, body := b.queue(t, "")
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, "the backend is stopping: no new jobs\n", body)
+}
+
+func messageID(t *testing.T, s sdktrace.ReadOnlySpan) string {
+	for _, a := range s.Attributes() {
+		if a.Key == attribute.Key("messaging.message.id") {
+			return a.Value.AsString()
+		}
+	}
+	t.Errorf("%s has no messaging.message.id", s.Name())
+	return ""
+}
+
+func eventNames(s sdktrace.ReadOnlySpan) []string {
+	var names []string
+	for _, e := range s.Events() {
+		names = append(names, e.Name)
+	}
+	return names
+}
