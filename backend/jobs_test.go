@@ -100,6 +100,7 @@ func TestJobLinked(t *testing.T) {
 
 	assert.Equal(t, messageID(t, send), messageID(t, process), "both spans name the same message")
 	assert.Equal(t, []string{"job started", "working", "job done"}, eventNames(process))
+	assert.Contains(t, process.Attributes(), attribute.String("user", "carol"), "the baggage travelled in the message")
 	// The answer did not wait for the job's 300 ms.
 	request := spans["GET /hello"]
 	assert.Less(t, request.EndTime().Sub(request.StartTime()), 300*time.Millisecond)

@@ -78,7 +78,12 @@ func newSampledPair(t testing.TB, sampler sdktrace.Sampler, configure ...func(*f
 		backendHandler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.backend.Close)
-	t.Cleanup(func() { p.jobs.Finish(context.Background()) })
+	t.Cleanup(func() {
+		// A fuzzed async=true can queue jobs of up to 10 s: cut them short.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		p.jobs.Finish(ctx)
+	})
 
 	backendURL, _ := url.Parse(p.backend.URL)
 	cfg := frontend.Config{

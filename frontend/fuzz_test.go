@@ -36,6 +36,8 @@ func FuzzFrontend(f *testing.F) {
 	f.Add(strings.Repeat("X", 4000), "", "", "", "", "")
 	f.Add("GET", "delay="+strings.Repeat("9", 20000), "", "", "", strings.Repeat("u", 17000))
 	f.Add("GET", "fail=true"+strings.Repeat("&a=1", 10000), "", "", "", "")
+	f.Add("GET", "async=true&delay=10s&fail=true&user=bob", "", "", "user=mallory", "")
+	f.Add("GET", "async=yes", "", "", "", "")
 
 	// Knobs that wait answer 504 after 50 ms instead of waiting up to 10 s.
 	p := newPair(f, func(c *frontend.Config) { c.BackendTimeout = 50 * time.Millisecond })
