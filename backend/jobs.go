@@ -196,8 +196,10 @@ func messageAttrs(msg message, op attribute.KeyValue) []attribute.KeyValue {
 // server's drain, and before the final flush of the spans.
 func (j *Jobs) Finish(ctx context.Context) {
 	j.mu.Lock()
-	j.stopped = true
-	close(j.queue)
+	if !j.stopped {
+		j.stopped = true
+		close(j.queue)
+	}
 	j.mu.Unlock()
 
 	idle := make(chan struct{})

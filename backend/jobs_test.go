@@ -188,6 +188,7 @@ func TestJobQueueFull(t *testing.T) {
 func TestNoJobsAfterStop(t *testing.T) {
 	b := newJobsBackend(t, backend.LinkedTrace)
 	b.jobs.Finish(context.Background())
+	b.jobs.Finish(context.Background()) // a second stop waits for nothing more
 	status, body := b.queue(t, "")
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "the backend is stopping: no new jobs\n", body)
