@@ -164,7 +164,14 @@ func TestStopDuringRequest(t *testing.T) {
 		resp.Body.Close()
 		answer <- resp.StatusCode
 	}()
-	<-arrived // the backend now has the request: it waits out the delay
+	<-arrived // the request's bytes went through to the backend
+	// The relay cannot tell whether the backend has accepted that
+	// connection yet. Its server accepts connections in the order they
+	// came: once a health check on a later connection is answered, the
+	// backend has the request, and waits out the delay.
+	if resp, body := testkit.Get(t, "http://"+backendAddr+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the backend's health check: %d %q", resp.StatusCode, body)
+	}
 	require.NoError(t, frontend.cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, backend.cmd.Process.Signal(syscall.SIGTERM))
 
