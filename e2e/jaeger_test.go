@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -276,27 +275,6 @@ func (a jaegerAPI) fetch(traceID string) (jaegerTrace, []byte, error) {
 	return out.Data[0], body, nil
 }
 
-// spans waits for the trace to hold want spans, and returns them by
-// operation name; it fails the test if two spans share a name.
-func (a jaegerAPI) spans(t *testing.T, traceID string, want int) map[string]jaegerSpan {
-	t.Helper()
-	tr, body, err := a.trace(traceID, want)
-	if err != nil {
-		t.Fatalf("%v\nJaeger returned:\n%s", err, indent(body))
-	}
-	if len(tr.Spans) != want {
-		t.Fatalf("trace %s has %d spans, want %d:\n%s", traceID, len(tr.Spans), want, indent(body))
-	}
-	byName := map[string]jaegerSpan{}
-	for _, s := range tr.Spans {
-		if _, dup := byName[s.OperationName]; dup {
-			t.Fatalf("trace %s has two spans %q", traceID, s.OperationName)
-		}
-		byName[s.OperationName] = s
-	}
-	return byName
-}
-
 // findTrace searches Jaeger, as its UI's search page does, for the one
 // trace with a span of service and operation that has the tag key=value,
 // polling for 30 s at most.
@@ -334,9 +312,4 @@ func (s jaegerSpan) refs() []string {
 		refs = append(refs, r.RefType+" "+r.TraceID+"/"+r.SpanID)
 	}
 	return refs
-}
-
-// childOf reports whether the span's parent is parent.
-func (s jaegerSpan) childOf(parent jaegerSpan) bool {
-	return parent.SpanID != "" && slices.Contains(s.refs(), "CHILD_OF "+parent.TraceID+"/"+parent.SpanID)
 }

@@ -200,7 +200,10 @@ func makeLessons(t *testing.T, p *pair) lessons {
 	_, _, l.childOfParent = child.get(t, "/?user=alice&async=true&delay=300ms")
 
 	jg.waitTrace(t, l.slow, 5)
-	send := jg.spans(t, l.async, 6)["send jobs"]
+	send := jg.checkTree(t, l.async, jobTree(map[string]string{"user": "alice"}, false))["send jobs"]
+	if send.SpanID == "" {
+		t.FailNow() // checkTree has said what the trace holds
+	}
 	l.send = send.SpanID
 	l.job = jg.findTrace(t, "backend", "process jobs", "messaging.message.id", send.tag("messaging.message.id")).TraceID
 	jg.waitTrace(t, l.childOfParent, 7)

@@ -170,6 +170,19 @@ func theTree(backendTags map[string]string) []wantSpan {
 	}
 }
 
+// jobTree is the trace of an async=true request: theTree, and the PRODUCER
+// span "send jobs" below "handle backend call"; with JOB_TRACE=child, the
+// CONSUMER span "process jobs" below that, since the job joins the trace.
+func jobTree(backendTags map[string]string, child bool) []wantSpan {
+	tree := append(theTree(backendTags), wantSpan{service: "backend", name: "send jobs", kind: "producer",
+		parent: "handle backend call", tags: map[string]string{"messaging.destination.name": "jobs"}})
+	if child {
+		tree = append(tree, wantSpan{service: "backend", name: "process jobs", kind: "consumer",
+			parent: "send jobs", events: []string{"job started", "job done"}})
+	}
+	return tree
+}
+
 // requireAll reports whether every real part is required: with CI=true (CI
 // sets it) or REQUIRE_ALL=1 (the Makefile sets it from CI), a test that
 // cannot run for want of Docker or Chromium fails instead of skipping, so
