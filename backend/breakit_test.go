@@ -2,10 +2,7 @@ package backend_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,7 +25,8 @@ var noHeaders = testkit.BreakIt{Fn: "publish", Line: "j.propagator.Inject(",
 // module, and runs TestPrintJobTrace there: the job's span is a root with
 // no link, and nothing leads from it to the request.
 func TestBreakItNoHeaders(t *testing.T) {
-	got := printedJobTrace(t, testkit.RunBroken(t, noHeaders, "backend/jobs.go", "./backend/", "TestPrintJobTrace", "TRACINGDEMO_PRINT_TRACES=1"))
+	var got jobTrace
+	testkit.RunBroken(t, noHeaders, "backend/jobs.go", "./backend/", "TestPrintJobTrace", &got)
 	assert.False(t, got.JobParent, "the job's span has no parent")
 	assert.Empty(t, got.Links, "the job's span has no link")
 	assert.NotEqual(t, got.RequestTrace, got.JobTrace)
@@ -38,7 +36,6 @@ func TestBreakItNoHeaders(t *testing.T) {
 // leads to the PRODUCER span. Without it, TestBreakItNoHeaders could pass
 // on a run that never links.
 func TestJobTraceUnbroken(t *testing.T) {
-	t.Setenv("TRACINGDEMO_PRINT_TRACES", "1")
 	got := printJobTrace(t)
 	assert.Equal(t, []string{got.RequestTrace + "/" + got.ProducerSpan}, got.Links)
 }
@@ -55,12 +52,8 @@ type jobTrace struct {
 // module: one job queued through the backend as New builds it, and how its
 // span relates to the request, printed on one line.
 func TestPrintJobTrace(t *testing.T) {
-	if os.Getenv("TRACINGDEMO_PRINT_TRACES") == "" {
-		t.Skip("run by TestBreakItNoHeaders, in its copy of the module")
-	}
-	got, err := json.Marshal(printJobTrace(t))
-	require.NoError(t, err)
-	os.Stdout.WriteString("job: " + string(got) + "\n")
+	testkit.SkipUnlessBroken(t)
+	testkit.Print(t, printJobTrace(t))
 }
 
 func printJobTrace(t *testing.T) jobTrace {
@@ -81,13 +74,5 @@ func printJobTrace(t *testing.T) jobTrace {
 	for _, l := range process.Links() {
 		got.Links = append(got.Links, l.SpanContext.TraceID().String()+"/"+l.SpanContext.SpanID().String())
 	}
-	return got
-}
-
-func printedJobTrace(t *testing.T, out []byte) jobTrace {
-	m := regexp.MustCompile(`(?m)^job: (.*)$`).FindSubmatch(out)
-	require.NotNil(t, m, "TestPrintJobTrace printed nothing:\n%s", out)
-	var got jobTrace
-	require.NoError(t, json.Unmarshal(m[1], &got))
 	return got
 }

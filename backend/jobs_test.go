@@ -98,8 +98,10 @@ func TestJobLinked(t *testing.T) {
 	assert.Equal(t, send.SpanContext().TraceID(), process.Links()[0].SpanContext.TraceID())
 	assert.Equal(t, send.SpanContext().SpanID(), process.Links()[0].SpanContext.SpanID())
 
-	assert.Equal(t, messageID(t, send), messageID(t, process), "both spans name the same message")
-	assert.Equal(t, []string{"job started", "working", "job done"}, eventNames(process))
+	messageID := testkit.Attr(send, "messaging.message.id").AsString()
+	assert.NotEmpty(t, messageID)
+	assert.Equal(t, messageID, testkit.Attr(process, "messaging.message.id").AsString(), "both spans name the same message")
+	assert.Equal(t, []string{"job started", "working", "job done"}, testkit.EventNames(process))
 	assert.Contains(t, process.Attributes(), attribute.String("user", "carol"), "the baggage travelled in the message")
 	// The answer did not wait for the job's 300 ms.
 	assert.GreaterOrEqual(t, process.EndTime().Sub(process.StartTime()), 300*time.Millisecond)
@@ -192,22 +194,4 @@ func TestNoJobsAfterStop(t *testing.T) {
 	status, body := b.queue(t, "")
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "the backend is stopping: no new jobs\n", body)
-}
-
-func messageID(t *testing.T, s sdktrace.ReadOnlySpan) string {
-	for _, a := range s.Attributes() {
-		if a.Key == attribute.Key("messaging.message.id") {
-			return a.Value.AsString()
-		}
-	}
-	t.Errorf("%s has no messaging.message.id", s.Name())
-	return ""
-}
-
-func eventNames(s sdktrace.ReadOnlySpan) []string {
-	var names []string
-	for _, e := range s.Events() {
-		names = append(names, e.Name)
-	}
-	return names
 }

@@ -1,9 +1,6 @@
 package frontend_test
 
 import (
-	"encoding/json"
-	"os"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,11 +52,8 @@ func TestBreakItBackgroundContext(t *testing.T) {
 // names of each trace, root first, keyed by the name of the trace's root.
 func brokenTraces(t *testing.T, b testkit.BreakIt) map[string][]string {
 	t.Helper()
-	out := testkit.RunBroken(t, b, "frontend/handler.go", "./frontend/", "TestPrintTraces", "TRACINGDEMO_PRINT_TRACES=1")
-	m := regexp.MustCompile(`(?m)^traces: (.*)$`).FindSubmatch(out)
-	require.NotNil(t, m, "TestPrintTraces printed no traces:\n%s", out)
 	traces := map[string][]string{}
-	require.NoError(t, json.Unmarshal(m[1], &traces))
+	testkit.RunBroken(t, b, "frontend/handler.go", "./frontend/", "TestPrintTraces", &traces)
 	return traces
 }
 
@@ -67,9 +61,7 @@ func brokenTraces(t *testing.T, b testkit.BreakIt) map[string][]string {
 // one request through the frontend as New builds it, and the traces it
 // made, printed on one line. Elsewhere it is skipped.
 func TestPrintTraces(t *testing.T) {
-	if os.Getenv("TRACINGDEMO_PRINT_TRACES") == "" {
-		t.Skip("run by the break-it tests, in their copy of the module")
-	}
+	testkit.SkipUnlessBroken(t)
 	p := newPair(t)
 	resp, body := p.get(t, "/?user=alice")
 	require.Equal(t, 200, resp.StatusCode, body)
@@ -92,7 +84,5 @@ func TestPrintTraces(t *testing.T) {
 		}
 		traces[root.Name()] = names
 	}
-	out, err := json.Marshal(traces)
-	require.NoError(t, err)
-	os.Stdout.WriteString("traces: " + string(out) + "\n")
+	testkit.Print(t, traces)
 }

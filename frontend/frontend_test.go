@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -158,23 +157,6 @@ func serviceOf(s sdktrace.ReadOnlySpan) string {
 	return v.AsString()
 }
 
-func attr(s sdktrace.ReadOnlySpan, key attribute.Key) attribute.Value {
-	for _, kv := range s.Attributes() {
-		if kv.Key == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
-}
-
-func eventNames(s sdktrace.ReadOnlySpan) []string {
-	var out []string
-	for _, e := range s.Events() {
-		out = append(out, e.Name)
-	}
-	return out
-}
-
 // TestTraceTree is the trace the README promises for one request: five
 // spans, one trace, across two services.
 func TestTraceTree(t *testing.T) {
@@ -218,19 +200,19 @@ func TestTraceTree(t *testing.T) {
 	// its parent context was extracted from the traceparent header.
 	assert.True(t, server.Parent().IsRemote())
 
-	assert.Equal(t, "GET", attr(root, semconv.HTTPRequestMethodKey).AsString())
-	assert.Equal(t, "/", attr(root, semconv.HTTPRouteKey).AsString())
-	assert.Equal(t, int64(200), attr(root, semconv.HTTPResponseStatusCodeKey).AsInt64())
-	assert.Equal(t, "/hello", attr(server, semconv.HTTPRouteKey).AsString())
+	assert.Equal(t, "GET", testkit.Attr(root, semconv.HTTPRequestMethodKey).AsString())
+	assert.Equal(t, "/", testkit.Attr(root, semconv.HTTPRouteKey).AsString())
+	assert.Equal(t, int64(200), testkit.Attr(root, semconv.HTTPResponseStatusCodeKey).AsInt64())
+	assert.Equal(t, "/hello", testkit.Attr(server, semconv.HTTPRouteKey).AsString())
 
-	assert.Equal(t, []string{"making backend call", "backend responded"}, eventNames(call))
+	assert.Equal(t, []string{"making backend call", "backend responded"}, testkit.EventNames(call))
 	assert.Contains(t, call.Events()[1].Attributes, semconv.HTTPResponseStatusCode(200))
 	assert.Equal(t, codes.Unset, call.Status().Code)
 
-	assert.Equal(t, []string{"handling backend call", "waiting"}, eventNames(handle))
-	assert.Equal(t, "alice", attr(handle, "user").AsString(), "the user travelled as baggage")
-	assert.Equal(t, "50ms", attr(handle, "delay").AsString())
-	assert.False(t, attr(handle, "fail").AsBool())
+	assert.Equal(t, []string{"handling backend call", "waiting"}, testkit.EventNames(handle))
+	assert.Equal(t, "alice", testkit.Attr(handle, "user").AsString(), "the user travelled as baggage")
+	assert.Equal(t, "50ms", testkit.Attr(handle, "delay").AsString())
+	assert.False(t, testkit.Attr(handle, "fail").AsBool())
 	assert.GreaterOrEqual(t, handle.EndTime().Sub(handle.StartTime()), 50*time.Millisecond)
 
 	// The response names the trace, in the header and in the body.
@@ -289,8 +271,8 @@ func TestBackendFails(t *testing.T) {
 	handle := spanNamed(t, spans, "handle backend call")
 	assert.Equal(t, codes.Error, handle.Status().Code)
 	assert.Equal(t, "simulated failure (fail=true)", handle.Status().Description)
-	assert.Equal(t, []string{"handling backend call", "exception"}, eventNames(handle))
-	assert.True(t, attr(handle, "fail").AsBool())
+	assert.Equal(t, []string{"handling backend call", "exception"}, testkit.EventNames(handle))
+	assert.True(t, testkit.Attr(handle, "fail").AsBool())
 
 	call := spanNamed(t, spans, "backend call")
 	assert.Equal(t, codes.Error, call.Status().Code)
@@ -354,7 +336,7 @@ func TestBaggage(t *testing.T) {
 	var users []string
 	for _, s := range p.waitSpans(t, 10) {
 		if s.Name() == "handle backend call" {
-			users = append(users, attr(s, "user").Emit())
+			users = append(users, testkit.Attr(s, "user").Emit())
 		}
 	}
 	assert.ElementsMatch(t, []string{"alice", ""}, users)
@@ -488,7 +470,7 @@ func TestBackendUnreachable(t *testing.T) {
 	call := spanNamed(t, spans, "backend call")
 	assert.Equal(t, codes.Error, call.Status().Code)
 	assert.Contains(t, call.Status().Description, "http://127.0.0.1:1/hello")
-	assert.Equal(t, []string{"making backend call", "exception"}, eventNames(call))
+	assert.Equal(t, []string{"making backend call", "exception"}, testkit.EventNames(call))
 }
 
 func TestBackendTimeout(t *testing.T) {

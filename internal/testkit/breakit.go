@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -16,10 +18,11 @@ type BreakIt struct {
 }
 
 // RunBroken copies the module, makes the edit b in file (a path from the
-// module's root), runs the test named test in the copy's package pkg, with
-// env added, and returns what it printed. The test fails if the edit can no
-// longer be made, or the broken code does not build or run.
-func RunBroken(t *testing.T, b BreakIt, file, pkg, test string, env ...string) []byte {
+// module's root), runs the test named test in the copy's package pkg, and
+// decodes into result what that test printed with Print. The test fails if
+// the edit can no longer be made, or the broken code does not build, run
+// and print.
+func RunBroken(t *testing.T, b BreakIt, file, pkg, test string, result any) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a copy of the module; not with -short")
@@ -39,12 +42,41 @@ func RunBroken(t *testing.T, b BreakIt, file, pkg, test string, env ...string) [
 	}
 	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "^"+test+"$", pkg)
 	cmd.Dir = module
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), brokenEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the broken code must still build and run: %v\n%s", err, out)
 	}
-	return out
+	m := regexp.MustCompile(`(?m)^` + printMark + `(.*)$`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s printed no result:\n%s", test, out)
+	}
+	if err := json.Unmarshal(m[1], result); err != nil {
+		t.Fatalf("%s printed %s: %v", test, m[1], err)
+	}
+}
+
+// brokenEnv is set in the environment of the tests RunBroken runs.
+const brokenEnv = "TRACINGDEMO_PRINT_TRACES"
+
+// printMark starts the line of JSON that Print writes.
+const printMark = "break-it result: "
+
+// SkipUnlessBroken skips a test that only RunBroken runs, in its copy of
+// the module.
+func SkipUnlessBroken(t *testing.T) {
+	if os.Getenv(brokenEnv) == "" {
+		t.Skip("run by the break-it tests, in their copy of the module")
+	}
+}
+
+// Print writes v as one line of JSON, for RunBroken to read back.
+func Print(t *testing.T, v any) {
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString(printMark + string(out) + "\n")
 }
 
 // apply makes the edit in src, or says why it cannot: the function, the

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Get requests url with headers given as name, value pairs, and returns the
@@ -75,4 +78,24 @@ func SetOTelEnv(t testing.TB, env map[string]string) {
 	for name, value := range env {
 		t.Setenv(name, value)
 	}
+}
+
+// Attr returns the value of the span's attribute key; an empty Value if
+// the span has none.
+func Attr(s sdktrace.ReadOnlySpan, key attribute.Key) attribute.Value {
+	for _, kv := range s.Attributes() {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return attribute.Value{}
+}
+
+// EventNames returns the names of the span's events, in order.
+func EventNames(s sdktrace.ReadOnlySpan) []string {
+	var names []string
+	for _, e := range s.Events() {
+		names = append(names, e.Name)
+	}
+	return names
 }
