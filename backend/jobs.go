@@ -202,14 +202,10 @@ func (j *Jobs) Finish(ctx context.Context) {
 	}
 	j.mu.Unlock()
 
-	idle := make(chan struct{})
-	go func() { j.running.Wait(); close(idle) }()
-	select {
-	case <-idle:
-	case <-ctx.Done():
-		j.cutShort()
-		<-idle
-	}
-	j.cutShort()
+	// Should ctx end first, the jobs still running end at once.
+	stop := context.AfterFunc(ctx, j.cutShort)
+	j.running.Wait()
+	stop()
+	j.cutShort() // the workers are gone: release their context
 	j.logger.Info("jobs at stop", "done", j.done.Load(), "cut_short", j.cut.Load())
 }
