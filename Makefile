@@ -28,7 +28,7 @@ run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait' INT TERM; \
 	wait
 
-# Jaeger v2 (module v1.76.0 = Jaeger v2.13.0), built from the Go module proxy
+# Jaeger v2 (module v1.75.0 = Jaeger v2.12.0), built from the Go module proxy
 # in its own module, tools/jaeger, so that its dependencies stay out of ours.
 # Static (CGO_ENABLED=0), as Jaeger's own release builds are, so that it also
 # runs in the Docker stand-in image. The first build takes about 4 minutes;
@@ -75,7 +75,7 @@ bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 	cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
 
 # An OpenTelemetry Collector with the components of the routing tier of
-# deploy/kubernetes (contrib 0.140.1, as Jaeger 2.13.0), built from the Go
+# deploy/kubernetes (contrib 0.139.0, as Jaeger 2.12.0), built from the Go
 # module proxy in its own module, tools/otelcol, for its tests.
 otelcol: bin/otelcol ## build the OpenTelemetry Collector of the routing tier into bin/otelcol
 bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go

@@ -10,7 +10,7 @@
 #       the Go toolchain go.mod names, on busybox
 #   gcr.io/distroless/static-debian12:nonroot   tracingdemo-stand-in/distroless-static:nonroot
 #       CA certificates and /etc/passwd; no shell
-#   jaegertracing/jaeger:2.13.0                 tracingdemo-stand-in/jaeger:2.13.0
+#   jaegertracing/jaeger:2.12.0                 tracingdemo-stand-in/jaeger:2.12.0
 #       bin/jaeger (make jaeger) on busybox, as the real image runs Jaeger
 #       on Alpine, serving the real UI from bin/jaeger-ui, as the real image
 #       serves the UI it bundles
@@ -36,7 +36,7 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 
 GOLANG_IMAGE=golang:1.27
 DISTROLESS_IMAGE=gcr.io/distroless/static-debian12:nonroot
-JAEGER_IMAGE=jaegertracing/jaeger:2.13.0
+JAEGER_IMAGE=jaegertracing/jaeger:2.12.0
 STAND_IN=tracingdemo-stand-in
 
 work=$(mktemp -d)
@@ -149,7 +149,7 @@ if [ ! -x bin/jaeger ] || [ ! -f bin/jaeger-ui/index.html ]; then
 	echo "stand-ins: bin/jaeger or bin/jaeger-ui is missing: run make jaeger first" >&2
 	exit 1
 fi
-use_jaeger=$(pick "$JAEGER_IMAGE" "$STAND_IN/jaeger:2.13.0")
+use_jaeger=$(pick "$JAEGER_IMAGE" "$STAND_IN/jaeger:2.12.0")
 if [ "$use_jaeger" != "$JAEGER_IMAGE" ] && ! up_to_date "$use_jaeger" bin/jaeger $(find bin/jaeger-ui -type f | sort); then
 	root=$work/jaeger
 	busybox_rootfs "$root"

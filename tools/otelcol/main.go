@@ -2,8 +2,8 @@
 // that the routing tier of deploy/kubernetes needs: the OTLP receiver, the
 // memory limiter, and the loadbalancing exporter, which routes spans by
 // trace ID (plus the plain OTLP exporters, to show what goes wrong without
-// it). Its components are those of the contrib distribution 0.140.1, the
-// version Jaeger 2.13.0 is built on, and the image the manifests name.
+// it). Its components are those of the contrib distribution 0.139.0, the
+// version Jaeger 2.12.0 is built on, and the image the manifests name.
 package main
 
 import (
@@ -50,7 +50,7 @@ func main() {
 		BuildInfo: component.BuildInfo{
 			Command:     "otelcol",
 			Description: "OpenTelemetry Collector: the routing tier of the tracing demo",
-			Version:     "0.140.1",
+			Version:     "0.139.0",
 		},
 		Factories: components,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{
