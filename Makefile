@@ -75,8 +75,10 @@ bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 	cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
 
 # An OpenTelemetry Collector with the components of the routing tier of
-# deploy/kubernetes (contrib 0.139.0, as Jaeger 2.12.0), built from the Go
-# module proxy in its own module, tools/otelcol, for its tests.
+# deploy/kubernetes (contrib 0.138.0: the loadbalancing exporter of 0.139.0,
+# Jaeger 2.12.0's release, sends nothing; tools/otelcol/main.go says why),
+# built from the Go module proxy in its own module, tools/otelcol, for its
+# tests.
 otelcol: bin/otelcol ## build the OpenTelemetry Collector of the routing tier into bin/otelcol
 bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
 	cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .

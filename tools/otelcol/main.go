@@ -2,8 +2,11 @@
 // that the routing tier of deploy/kubernetes needs: the OTLP receiver, the
 // memory limiter, and the loadbalancing exporter, which routes spans by
 // trace ID (plus the plain OTLP exporters, to show what goes wrong without
-// it). Its components are those of the contrib distribution 0.139.0, the
-// version Jaeger 2.12.0 is built on, and the image the manifests name.
+// it). Its components are those of the contrib distribution 0.138.0, the
+// image the manifests name: the release before the one Jaeger 2.12.0 is
+// built on (0.139.0), whose loadbalancing exporter creates no exporter for
+// any endpoint ("component type mismatch", upstream issue 43950, fixed in
+// the release after it), so that every span fails to reach the samplers.
 package main
 
 import (
@@ -25,12 +28,11 @@ import (
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
 func components() (otelcol.Factories, error) {
 	var err error
-	f := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
+	var f otelcol.Factories
 	if f.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](otlpreceiver.NewFactory()); err != nil {
 		return f, err
 	}
@@ -50,7 +52,7 @@ func main() {
 		BuildInfo: component.BuildInfo{
 			Command:     "otelcol",
 			Description: "OpenTelemetry Collector: the routing tier of the tracing demo",
-			Version:     "0.139.0",
+			Version:     "0.138.0",
 		},
 		Factories: components,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{
