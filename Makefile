@@ -173,7 +173,7 @@ fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
 # and the lengths, e.g. BENCHFLAGS="-rounds=5 -fixed=30s".
 BENCHFLAGS ?=
 bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per exporter
-	$(GO) test -run '^$$' -bench . -benchmem ./frontend/ ./internal/spanattrs/
+	$(GO) test -run '^$$' -bench . -benchmem ./frontend/ ./internal/spans/
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
 # Known vulnerabilities that our code or the tools we build can reach,

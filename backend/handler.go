@@ -1,38 +1,35 @@
+// Package backend is the service the frontend calls. This file is the path
+// of a request; jobs.go the work it leaves for later (async=true), in a
+// trace linked to the request's.
 package backend
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/tracing"
 )
 
 // New returns the backend's HTTP handler, GET /hello (hello, below), traced
-// with tp and reading the trace context with propagator. Its async=true
-// requests queue their work on jobs.
+// with tp and propagator. Its async=true requests queue their work on jobs.
 func New(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, jobs *Jobs) http.Handler {
 	h := &handler{tracer: tp.Tracer("example.com/tracingdemo/backend"), logger: logger, jobs: jobs}
-	r := mux.NewRouter()
-	// otelhttp (tracing/server.go) extracts the frontend's trace context
-	// from the traceparent header, so the SERVER span "GET /hello" is a
-	// child of the frontend's CLIENT span, in the same trace: the backend
-	// is no public edge (false), only the frontend calls it.
-	r.Use(tracing.Middleware(tp, propagator, false))
+	r := server.NewRouter()
 	r.HandleFunc("/hello", h.hello).Methods(http.MethodGet)
-	// Beside the lesson: health checks, request logs, traced 404s.
-	return server.Harden(r, tp, propagator, logger, false)
+	// The SERVER span "GET /hello" joins the frontend's trace, as a child of
+	// its CLIENT span: the backend is no public edge (false).
+	return tracing.Handler(r, tp, propagator, logger, false)
 }
 
 type handler struct {
@@ -41,9 +38,8 @@ type handler struct {
 	jobs   *Jobs
 }
 
-// hello serves GET /hello?delay=200ms&fail=true&async=true, inside its own span,
-// "handle backend call", which records what the request carries and what
-// the handler does with it.
+// hello serves GET /hello?delay=200ms&fail=true&async=true, inside its own
+// span, "handle backend call", which records what the request asks and does.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	ctx, span := h.tracer.Start(r.Context(), "handle backend call")
 	defer span.End()
@@ -54,16 +50,16 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	// frontend checked it, but anyone can call the backend: check it again.
 	user := baggage.FromContext(ctx).Member("user").Value()
 	if user != "" {
-		if err := CheckUser(user); err != nil {
-			h.badRequest(ctx, w, fmt.Errorf("baggage: %w", err))
+		if err := params.CheckUser(user); err != nil {
+			server.BadRequest(ctx, w, h.logger, fmt.Errorf("baggage: %w", err))
 			return
 		}
 		span.SetAttributes(attribute.String("user", user))
 	}
 
-	p, err := ParamsFromQuery(r.URL.RawQuery)
+	p, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
-		h.badRequest(ctx, w, err)
+		server.BadRequest(ctx, w, h.logger, err)
 		return
 	}
 	span.SetAttributes(attribute.String("delay", p.Delay.String()), attribute.Bool("fail", p.Fail))
@@ -72,14 +68,13 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if p.Async {
-		// The work (delay, fail) is a job, done later by a worker
-		// (jobs.go): the answer does not wait for it.
+		// The work (delay, fail) is a job, done later (jobs.go): no waiting.
 		if err := h.jobs.publish(ctx, p); err != nil {
 			h.logger.WarnContext(ctx, "job not queued", "err", err)
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		h.reply(w, "hello, %s, from the backend: your job is queued\n", user)
+		server.Reply(w, "hello, "+user+", from the backend: your job is queued")
 		return
 	}
 
@@ -88,8 +83,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(p.Delay):
 		case <-ctx.Done():
-			// The frontend gave up (its timeout, or its own caller left):
-			// nobody is waiting for the answer any more.
+			// The frontend gave up: nobody waits for the answer any more.
 			span.RecordError(ctx.Err())
 			span.SetStatus(codes.Error, "caller gone while waiting")
 			return
@@ -98,8 +92,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 
 	if p.Fail {
 		err := errors.New("simulated failure (fail=true)")
-		// RecordError adds an "exception" event; SetStatus marks the span
-		// red in Jaeger.
+		// RecordError adds an "exception" event; SetStatus marks the span red.
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		h.logger.ErrorContext(ctx, "backend call failed", "err", err)
@@ -107,19 +100,5 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	h.reply(w, "hello, %s, from the backend\n", user)
-}
-
-// reply answers 200 with the text format makes of args.
-func (h *handler) reply(w http.ResponseWriter, format string, args ...any) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	fmt.Fprintf(w, format, args...)
-}
-
-// badRequest answers 400 with err, which names what was wrong.
-func (h *handler) badRequest(ctx context.Context, w http.ResponseWriter, err error) {
-	trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
-	h.logger.WarnContext(ctx, "bad request", "err", err)
-	http.Error(w, err.Error(), http.StatusBadRequest)
+	server.Reply(w, "hello, "+user+", from the backend")
 }

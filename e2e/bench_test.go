@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ var (
 	clients    = flag.Int("clients", 32, "concurrent connections in the flat-out phase")
 	only       = flag.String("only", "", "run only the configurations named here, comma-separated (off always runs)")
 	extraEnv   = flag.String("env", "", "NAME=value pairs, comma-separated, added to every configuration: to try a setting")
+	baseline   = flag.String("baseline", "", "a tracingdemo binary of another commit: each configuration runs again with it, as NAME@baseline, in the same rounds")
 )
 
 // spansPerRequest is the tree of one GET /: three spans in the frontend,
@@ -62,6 +64,7 @@ type benchConfig struct {
 	env  func() []string
 	// toJaeger: the spans go to Jaeger, so spans lost can be counted.
 	toJaeger bool
+	bin      string // the tracingdemo to run; "": the one TestMain built
 }
 
 func benchConfigs() []benchConfig {
@@ -97,6 +100,12 @@ func TestOverhead(t *testing.T) {
 			return c.name != "off" && !slices.Contains(strings.Split(*only, ","), c.name)
 		})
 	}
+	if *baseline != "" {
+		for _, c := range slices.Clone(configs) {
+			c.name, c.bin = c.name+"@baseline", *baseline
+			configs = append(configs, c)
+		}
+	}
 	results := map[string][]benchResult{}
 	fmt.Printf("bench: %d rounds of %d configurations; fixed rate %d req/s for %s, then %d clients flat out for %s\n",
 		*rounds, len(configs), *rate, *fixedFor, *clients, *saturation)
@@ -123,9 +132,9 @@ func runConfig(t *testing.T, c benchConfig, round int) benchResult {
 		env = append(env, strings.Split(*extraEnv, ",")...)
 	}
 	frontendPort, backendPort := freePort(), freePort()
-	backend := mustStart(t, "backend", append(env,
+	backend := mustStart(t, c.bin, "backend", append(env,
 		"OTEL_SERVICE_NAME=backend-"+run, "ADDR=127.0.0.1:"+strconv.Itoa(backendPort)), backendPort)
-	frontend := mustStart(t, "frontend", append(env,
+	frontend := mustStart(t, c.bin, "frontend", append(env,
 		"OTEL_SERVICE_NAME=frontend-"+run, "ADDR=127.0.0.1:"+strconv.Itoa(frontendPort),
 		"BACKEND_URL=http://127.0.0.1:"+strconv.Itoa(backendPort)), frontendPort)
 	target := "http://127.0.0.1:" + strconv.Itoa(frontendPort) + "/"
@@ -178,9 +187,9 @@ func runConfig(t *testing.T, c benchConfig, round int) benchResult {
 	return r
 }
 
-func mustStart(t *testing.T, service string, env []string, port int) *process {
+func mustStart(t *testing.T, bin, service string, env []string, port int) *process {
 	t.Helper()
-	p, err := startService(service, env)
+	p, err := startProcess(service, cmp.Or(bin, filepath.Join(binDir, "tracingdemo")), env, service)
 	if err != nil {
 		t.Fatal(err)
 	}

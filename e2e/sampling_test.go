@@ -462,3 +462,47 @@ func postOTLP(t *testing.T, endpoint string, spans any) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAdaptiveSamplingTags: jaeger/adaptive-sampling.yaml loads in the real
+// Jaeger, and its attributes processor gives the root span of a request
+// sampled by jaeger_remote the tags adaptive sampling reads, sampler.type
+// and sampler.param, beside jaegerremote's own jaeger.sampler.* names.
+// (That Jaeger then adapts is blocked upstream: docs/sampling.md.)
+func TestAdaptiveSamplingTags(t *testing.T) {
+	sampling := freePort()
+	j := startJaegerConfig(t, "../jaeger/adaptive-sampling.yaml",
+		setAddr("extensions.remote_sampling.http.endpoint", sampling),
+		setAddr("extensions.remote_sampling.grpc.endpoint", freePort()))
+	arg := "endpoint=" + j.url(sampling, "/sampling") + ",initialSamplingRate=1"
+	p := startPair(t, 0, "OTEL_EXPORTER_OTLP_ENDPOINT="+j.url(j.otlpHTTPPort, ""),
+		"OTEL_TRACES_SAMPLER=jaeger_remote", "OTEL_TRACES_SAMPLER_ARG="+arg)
+
+	// Until its first answer from Jaeger, jaegerremote samples with the
+	// initial rate, which records no tag: wait for a tagged root span.
+	var root jaegerSpan
+	client := &http.Client{Timeout: 5 * time.Second}
+	for deadline := time.Now().Add(15 * time.Second); root.tag("sampler.type") == "" && time.Now().Before(deadline); {
+		status, traceID, _ := loadGet(client, p.frontendURL("/"))
+		if status != http.StatusOK {
+			t.Fatalf("GET /: %d", status)
+		}
+		time.Sleep(500 * time.Millisecond) // the batcher's 100 ms, and Jaeger's own batch
+		trace, _, err := j.fetch(traceID)
+		if err != nil {
+			continue
+		}
+		for _, s := range trace.Spans {
+			if s.OperationName == "GET /" {
+				root = s
+			}
+		}
+	}
+	if root.tag("sampler.type") == "" {
+		t.Fatalf("no root span with sampler.type within 15 s; the last: %+v", root)
+	}
+	for _, name := range []string{"sampler.type", "sampler.param"} {
+		if got, want := root.tag(name), root.tag("jaeger."+name); got == "" || got != want {
+			t.Errorf("the root span's %s is %q, want jaeger.%s's %q", name, got, name, want)
+		}
+	}
+}

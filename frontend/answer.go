@@ -5,13 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/internal/settings"
 )
+
+// Config is the frontend's settings: BACKEND_URL, JAEGER_UI_URL,
+// BACKEND_TIMEOUT and TRUST_CALLER_TRACE, read and checked at start.
+type Config = settings.Frontend
 
 // The errors of the frontend's handler, each answered with its own status
 // by statusOf.
@@ -41,6 +48,19 @@ func (h *handler) backendError(err error) error {
 		return fmt.Errorf("%w: no answer within %s (BACKEND_TIMEOUT)", errBackendTimeout, h.cfg.BackendTimeout)
 	}
 	return fmt.Errorf("%w: %w", errBackendUnavailable, err)
+}
+
+// readReply reads the backend's reply, the first line of its answer, or
+// the error that its answer is.
+func (h *handler) readReply(resp *http.Response) (string, error) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", h.backendError(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: %s: %s", errBackendFailed, resp.Status, firstLine(body))
+	}
+	return firstLine(body), nil
 }
 
 // publicMessage is what the caller is told of err. Why the backend could not

@@ -27,7 +27,7 @@ func (p *pair) serve(t *testing.T) string {
 	require.NoError(t, err)
 	srv := server.New(p.handler, slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Server.Serve(ln) }() // the http.Server's, on ln
 	t.Cleanup(func() {
 		assert.NoError(t, srv.Shutdown(context.Background()))
 		assert.ErrorIs(t, <-done, http.ErrServerClosed)

@@ -17,10 +17,10 @@ import (
 // internal/docs checks that the README still names these edits.
 
 var (
-	// Break it 1: "In `newBackendClient`, use `transport` itself instead
-	// of `tracing.Transport(transport, tp, propagator)`."
-	noTransport = testkit.BreakIt{Fn: "newBackendClient", Line: "tracing.Transport(transport, tp, propagator)",
-		Old: "tracing.Transport(transport, tp, propagator)", New: "transport"}
+	// Break it 1: "In `New`, use `server.Transport()` itself instead of
+	// `tracing.Transport(server.Transport(), tp, propagator)`."
+	noTransport = testkit.BreakIt{Fn: "New", Line: "tracing.Transport(server.Transport(), tp, propagator)",
+		Old: "tracing.Transport(server.Transport(), tp, propagator)", New: "server.Transport()"}
 	// Break it 2: "In `callBackend`, build the request with
 	// `context.Background()` instead of `ctx`."
 	backgroundContext = testkit.BreakIt{Fn: "callBackend", Line: "http.NewRequestWithContext(ctx,",

@@ -1,57 +1,43 @@
+// Package frontend is the service users call. Its GET / calls the backend
+// and relays the answer; one trace follows the request through both
+// services. This file is the path of a request; answer.go the answer.
 package frontend
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/backend"
+	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/tracing"
 )
 
 // New returns the frontend's HTTP handler, GET / (hello, below), traced
-// with tp and propagating the trace with propagator.
+// with tp and propagator.
 func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger) http.Handler {
 	h := &handler{
 		cfg:    cfg,
 		tracer: tp.Tracer("example.com/tracingdemo/frontend"),
-		client: newBackendClient(tp, propagator),
+		// Its transport opens a CLIENT span for each call, and writes the trace
+		// context and the baggage into its headers: so the backend's spans join.
+		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator)},
 		logger: logger,
 	}
-	r := mux.NewRouter()
-	// Every request gets a SERVER span from otelhttp (tracing/server.go):
-	// for GET /, that span is the root of the trace. The frontend is the
+	r := server.NewRouter()
+	r.HandleFunc("/", h.hello).Methods(http.MethodGet)
+	// otelhttp's SERVER span is the root of the trace. The frontend is the
 	// public edge: a caller's trace is linked, not joined, unless
 	// TRUST_CALLER_TRACE says the caller is one of ours.
-	public := !cfg.TrustCallerTrace
-	r.Use(tracing.Middleware(tp, propagator, public))
-	r.HandleFunc("/", h.hello).Methods(http.MethodGet)
-	// Beside the lesson: health checks, request logs, traced 404s.
-	return server.Harden(r, tp, propagator, logger, public)
-}
-
-// newBackendClient returns the HTTP client for the backend. Its transport
-// (tracing/client.go) opens a CLIENT span for each call and writes the
-// trace context and the baggage into the request's headers: that is how
-// the backend's spans join this trace.
-func newBackendClient(tp trace.TracerProvider, propagator propagation.TextMapPropagator) *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	// Every request calls the backend: keep enough idle connections to
-	// reuse them under load instead of opening one per request.
-	transport.MaxIdleConns = 256
-	transport.MaxIdleConnsPerHost = 256
-	return &http.Client{Transport: tracing.Transport(transport, tp, propagator)}
+	return tracing.Handler(r, tp, propagator, logger, !cfg.TrustCallerTrace)
 }
 
 type handler struct {
@@ -62,26 +48,16 @@ type handler struct {
 }
 
 // hello serves GET /?user=alice&delay=200ms&fail=true, the request this
-// demo traces:
-//  1. otelhttp has already opened the root span, "GET /";
-//  2. the query is read; a bad value gets 400, and no backend call;
-//  3. the user goes into the baggage, which travels beside the trace;
-//  4. callBackend calls the backend inside the span "backend call";
-//  5. the answer relays the backend's reply, with a link to the trace.
+// demo traces, inside the root span "GET /" that otelhttp opened.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
-	p, err := backend.ParamsFromQuery(r.URL.RawQuery)
+	p, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
 	// r.Context() holds the root span: every span started from ctx, or
 	// from a context made from it, is a child in the same trace.
-	ctx, err := withUserBaggage(r.Context(), p.User)
-	if err != nil {
-		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
-		return
-	}
-
+	ctx := withUserBaggage(r.Context(), p.User)
 	reply, took, err := h.callBackend(ctx, p)
 	if err != nil {
 		h.respondError(w, r, err)
@@ -91,25 +67,21 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 }
 
 // withUserBaggage sets the baggage the backend call will carry: the user
-// alone. It replaces whatever baggage the caller sent, so the frontend only
-// ever passes on what it has checked.
-func withUserBaggage(ctx context.Context, user string) (context.Context, error) {
+// alone, checked (params.CheckUser: a valid baggage value). It replaces
+// whatever baggage the caller sent.
+func withUserBaggage(ctx context.Context, user string) context.Context {
 	if user == "" {
-		return baggage.ContextWithoutBaggage(ctx), nil
+		return baggage.ContextWithoutBaggage(ctx)
 	}
-	member, err := baggage.NewMemberRaw("user", user)
-	if err != nil {
-		return ctx, err
-	}
-	b, err := baggage.New(member)
-	return baggage.ContextWithBaggage(ctx, b), err
+	member, _ := baggage.NewMemberRaw("user", user)
+	b, _ := baggage.New(member)
+	return baggage.ContextWithBaggage(ctx, b)
 }
 
-// callBackend asks the backend for its reply, inside the span "backend call".
-// The events mark the moments the call leaves and its answer comes back; the
-// CLIENT span of the HTTP request itself (opened by the transport) is this
-// span's child, because the request carries this span's ctx.
-func (h *handler) callBackend(ctx context.Context, p backend.Params) (reply string, took time.Duration, err error) {
+// callBackend asks the backend for its reply, inside the span "backend
+// call", whose events mark when the call leaves and its answer comes back.
+// The request carries this span's ctx: the transport's CLIENT span is its child.
+func (h *handler) callBackend(ctx context.Context, p params.Hello) (reply string, took time.Duration, err error) {
 	ctx, span := h.tracer.Start(ctx, "backend call")
 	defer span.End()
 	defer func() {
@@ -135,14 +107,7 @@ func (h *handler) callBackend(ctx context.Context, p backend.Params) (reply stri
 		return "", 0, h.backendError(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	took = time.Since(start)
 	span.AddEvent("backend responded", trace.WithAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode)))
-	if err != nil {
-		return "", took, h.backendError(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", took, fmt.Errorf("%w: %s: %s", errBackendFailed, resp.Status, firstLine(body))
-	}
-	return firstLine(body), took, nil
+	reply, err = h.readReply(resp)
+	return reply, time.Since(start), err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
 
+	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -45,4 +46,24 @@ func TestLogHandlerInGroup(t *testing.T) {
 	logger := slog.New(tracing.LogHandler(slog.NewTextHandler(&buf, nil)))
 	logger.WithGroup("g").InfoContext(trace.ContextWithSpanContext(context.Background(), spanContext), "hello", "k", "v")
 	assert.Contains(t, buf.String(), "msg=hello g.k=v g.trace_id=4bf92f3577b34da6a3ce929d0e0e4736")
+}
+
+// TestLoggerFormats: the services' logger, in both LOG_FORMATs, with the
+// trace ID of the span in the context.
+func TestLoggerFormats(t *testing.T) {
+	ctx := trace.ContextWithSpanContext(context.Background(), spanContext)
+	for _, tt := range []struct{ format, want string }{
+		{"", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
+		{"json", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
+		{"text", "msg=hello trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"},
+	} {
+		t.Run("LOG_FORMAT="+tt.format, func(t *testing.T) {
+			t.Setenv("LOG_FORMAT", tt.format)
+			var buf bytes.Buffer
+			logger, err := settings.NewLogger(&buf, tracing.LogHandler)
+			require.NoError(t, err)
+			logger.InfoContext(ctx, "hello")
+			assert.Contains(t, buf.String(), tt.want)
+		})
+	}
 }

@@ -269,7 +269,8 @@ func TestRemoteSampler(t *testing.T) {
 			"a root span sampled=%v at the rate Jaeger gives", want)
 	}
 	eventually(true) // the rate Jaeger gave, 1, replaced the initial 0
-	// Its root spans say so, in the tags Jaeger's adaptive sampling reads.
+	// Its root spans say so (jaeger/adaptive-sampling.yaml copies the tags
+	// to the names Jaeger's adaptive sampling reads).
 	require.NoError(t, tp.ForceFlush(context.Background()))
 	roots := exporter.GetSpans()
 	require.NotEmpty(t, roots)
@@ -277,8 +278,8 @@ func TestRemoteSampler(t *testing.T) {
 	for _, kv := range roots[len(roots)-1].Attributes {
 		tags[kv.Key] = kv.Value.Emit()
 	}
-	assert.Equal(t, "probabilistic", tags["sampler.type"], "the root span's tags: %v", tags)
-	assert.Equal(t, "1", tags["sampler.param"], "the root span's tags: %v", tags)
+	assert.Equal(t, "probabilistic", tags["jaeger.sampler.type"], "the root span's tags: %v", tags)
+	assert.Equal(t, "1", tags["jaeger.sampler.param"], "the root span's tags: %v", tags)
 	rate.Store("0")
 	eventually(false)
 
@@ -364,26 +365,70 @@ func TestAttributeLength(t *testing.T) {
 }
 
 // TestDefaultOTLPEndpoint: with no endpoint set, the OTLP exporter sends to
-// the specification's default, over plain HTTP, not to Go's HTTPS one.
+// the specification's default, localhost:4318 over plain HTTP (4317 for
+// gRPC), not to Go's HTTPS one; an endpoint that is set wins. Each case
+// exports one span and sees where it arrives.
 func TestDefaultOTLPEndpoint(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{"no protocol", nil, "http://localhost:4318"},
-		{"http/protobuf", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "http://localhost:4318"},
-		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http://localhost:4317"},
-		{"grpc for traces", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "http://localhost:4317"},
-		{"an endpoint is kept", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318"}, "http://jaeger:4318"},
-		{"a traces endpoint is enough", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://jaeger:4318/v1/traces"}, ""},
+	// What arrives, at an address: the first bytes of each connection.
+	listen := func(t *testing.T, addr string) (string, <-chan string) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Skipf("SKIPPED: %s is in use here, so the default endpoint cannot be checked: %v", addr, err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		got := make(chan string, 10)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				line, _ := bufio.NewReader(conn).ReadString('\n')
+				got <- strings.TrimSpace(line)
+				conn.Close()
+			}
+		}()
+		return "http://" + ln.Addr().String(), got
 	}
-	for _, tt := range tests {
+	for _, tt := range []struct {
+		name   string
+		listen string            // where the span should arrive
+		env    map[string]string // with "URL" standing for that address
+		want   string            // the first line there
+	}{
+		{"no protocol", "127.0.0.1:4318", nil, "POST /v1/traces HTTP/1.1"},
+		{"http/protobuf", "127.0.0.1:4318", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "POST /v1/traces HTTP/1.1"},
+		{"grpc", "127.0.0.1:4317", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "PRI * HTTP/2.0"},
+		{"grpc for traces", "127.0.0.1:4317", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "PRI * HTTP/2.0"},
+		{"an endpoint is kept", "127.0.0.1:0", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "URL"}, "POST /v1/traces HTTP/1.1"},
+		{"a traces endpoint is enough", "127.0.0.1:0", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "URL/spans"}, "POST /spans HTTP/1.1"},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			testkit.SetOTelEnv(t, tt.env)
-			_, err := tracing.NewExporter(context.Background())
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+			url, got := listen(t, tt.listen)
+			env := map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "500"}
+			for k, v := range tt.env {
+				env[k] = strings.Replace(v, "URL", url, 1)
+			}
+			testkit.SetOTelEnv(t, env)
+			tp, _ := setup(t, nil)
+			_, span := tp.Tracer("test").Start(context.Background(), "work")
+			span.End()
+			tp.Shutdown(context.Background()) // the receiver answers nothing: the export fails
+			select {
+			case line := <-got:
+				assert.Equal(t, tt.want, line)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no span arrived at %s", tt.listen)
+			}
 		})
 	}
+}
+
+// TestGoodSettingsTaken: the values that the settings check lets through
+// (internal/settings, TestGoodSettingsAccepted) are ones that NewExporter
+// and Setup take.
+func TestGoodSettingsTaken(t *testing.T) {
+	testkit.SetOTelEnv(t, testkit.GoodSettings)
+	tp, _ := setup(t, nil)
+	require.NoError(t, tp.Shutdown(context.Background()))
 }

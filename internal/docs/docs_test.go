@@ -225,3 +225,38 @@ func read(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestNamedTestsExist: every test a page names, in backquotes, is a
+// test of the repository, so that a page never cites a test that was
+// renamed or removed.
+func TestNamedTestsExist(t *testing.T) {
+	defined := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == "bin" || d.Name() == ".git"):
+			return filepath.SkipDir
+		case strings.HasSuffix(path, "_test.go"):
+			for _, m := range testFunc.FindAllStringSubmatch(read(t, path), -1) {
+				defined[m[1]] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range pages(t) {
+		for _, m := range namedTest.FindAllStringSubmatch(read(t, page), -1) {
+			if !defined[m[1]] {
+				t.Errorf("%s names %s, which no _test.go file defines", page, m[1])
+			}
+		}
+	}
+}
+
+var (
+	testFunc  = regexp.MustCompile(`(?m)^func (Test\w+)\(`)
+	namedTest = regexp.MustCompile("`(Test[A-Z]\\w*)`")
+)

@@ -1,12 +1,43 @@
 package server
 
 import (
+	"cmp"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
+
+// Command reads a service's command line, args (os.Args): the service's
+// name, one of those defaultAddr lists, then flags. It returns the name
+// and the address to listen on, ADDR or the service's default. With
+// -healthcheck it instead asks the service already running there for
+// /healthz, and exits 0 if it is healthy, 1 if not. A bad command line
+// exits 2, with the usage.
+func Command(args []string, defaultAddr map[string]string) (name, addr string) {
+	if len(args) > 1 {
+		name = args[1]
+	}
+	if defaultAddr[name] == "" {
+		fmt.Fprintln(os.Stderr, "usage: tracingdemo frontend|backend [-healthcheck]")
+		os.Exit(2)
+	}
+	flags := flag.NewFlagSet(name, flag.ExitOnError)
+	healthcheck := flags.Bool("healthcheck", false, "check the running "+name+"'s /healthz and exit")
+	flags.Parse(args[2:])
+	addr = cmp.Or(os.Getenv("ADDR"), defaultAddr[name])
+	if *healthcheck {
+		if err := HealthCheck(addr); err != nil {
+			fmt.Fprintln(os.Stderr, "unhealthy:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	return name, addr
+}
 
 // HealthCheck asks the service listening on addr (an ADDR value, such as
 // ":8080") for GET /healthz, and returns an error unless it answers 200 with

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,10 +9,8 @@ import (
 
 	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
-	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-
-	"example.com/tracingdemo/tracing"
 )
 
 // healthPath answers 200 on both services, with no span and no log line, so
@@ -23,64 +21,101 @@ const healthPath = "/healthz"
 // another server that answers 200 to anything does not pass for the service.
 const healthy = "ok\n"
 
-// Harden adds to a service's router, which already has tracing.Middleware,
-// what a real service needs beside the lesson, and returns the handler to
-// serve:
-//   - one log line per request, with method, route, status, duration and
-//     trace ID;
-//   - a traced answer, with its log line, for the requests that match no
-//     route: 404 named "GET NotFound", 405 named e.g. "POST MethodNotAllowed"
-//     (a method that HTTP does not define is "_OTHER", in the span's name
-//     and in the log line);
-//   - paths kept as sent: by default mux answers a path such as /a/../b with
-//     a redirect to its clean form, before any middleware runs, so that
-//     answer would have no span and no log line. Such a path now matches no
-//     route and gets a traced 404, like any other unknown path;
-//   - GET and HEAD /healthz, answered before the router: no span, no log
-//     line;
+// NewRouter returns a mux router for a service's routes, which keeps paths
+// as sent: by default mux answers a path such as /a/../b with a redirect
+// to its clean form, which would be a span named after no route. Such a
+// path now matches no route, and gets a 404 like any other unknown path.
+// A method a route does not take gets a 405 that names it.
+func NewRouter() *mux.Router {
+	r := mux.NewRouter().SkipClean(true)
+	r.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+	return r
+}
+
+// Transport returns the transport of a client that calls one service for
+// every request: it keeps enough idle connections to reuse them under load
+// instead of opening one per request.
+func Transport() *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = 256
+	transport.MaxIdleConnsPerHost = 256
+	return transport
+}
+
+// Harden answers, before next (the traced handler):
+//   - GET and HEAD /healthz: no span, no log line;
 //   - a request body, which no route reads, is not waited for: the answer
 //     goes out at once and the connection is closed after it. Otherwise Go's
 //     server would read a body that trickles in, for up to its ReadTimeout,
 //     before it sent the answer.
-func Harden(r *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
-	r.SkipClean(true)
-	r.Use(logRequests(logger, ""))
-
-	unmatched := func(name string, h http.HandlerFunc) http.Handler {
-		return tracing.UnmatchedMiddleware(name, tp, propagator, public)(logRequests(logger, name)(h))
-	}
-	r.NotFoundHandler = unmatched("NotFound", http.NotFound)
-	r.MethodNotAllowedHandler = unmatched("MethodNotAllowed", methodNotAllowed)
-
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.ContentLength != 0 { // -1: a chunked body, of unknown length
+func Harden(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 { // -1: a chunked body, of unknown length
 			w.Header().Set("Connection", "close")
 		}
 		switch {
-		case req.URL.Path != healthPath:
-			r.ServeHTTP(w, req)
-		case req.Method == http.MethodGet || req.Method == http.MethodHead:
+		case r.URL.Path != healthPath:
+			next.ServeHTTP(w, r)
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
 			fmt.Fprint(w, healthy)
 		default:
-			methodNotAllowed(w, req)
+			methodNotAllowed(w, r)
 		}
 	})
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, fmt.Sprintf("method %s not allowed here", tracing.Method(r)), http.StatusMethodNotAllowed)
+	http.Error(w, fmt.Sprintf("method %s not allowed here", Method(r)), http.StatusMethodNotAllowed)
 }
 
-// logRequests logs each request after its answer, inside its span, so the
-// line carries the trace ID. unmatched names the route of the requests that
-// match none.
-func logRequests(logger *slog.Logger, unmatched string) mux.MiddlewareFunc {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			m := httpsnoop.CaptureMetrics(next, w, r)
-			logger.InfoContext(r.Context(), "request",
-				"method", tracing.Method(r), "route", cmp.Or(tracing.Route(r), unmatched), "status", m.Code,
-				"duration_ms", float64(m.Duration)/float64(time.Millisecond))
-		})
+// Reply answers 200 with the line text.
+func Reply(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	fmt.Fprintln(w, text)
+}
+
+// BadRequest answers 400 with err, which names what was wrong, logs it, and
+// marks the request's span (in ctx) an error.
+func BadRequest(ctx context.Context, w http.ResponseWriter, logger *slog.Logger, err error) {
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
+	logger.WarnContext(ctx, "bad request", "err", err)
+	http.Error(w, err.Error(), http.StatusBadRequest)
+}
+
+// ServeLogged serves r with next, then logs one line for it, with method,
+// route, status and duration, and, logged with r's context, inside its
+// span, the trace ID.
+func ServeLogged(logger *slog.Logger, route string, next http.Handler, w http.ResponseWriter, r *http.Request) {
+	m := httpsnoop.CaptureMetrics(next, w, r)
+	logger.InfoContext(r.Context(), "request", "method", Method(r), "route", route, "status", m.Code,
+		"duration_ms", float64(m.Duration)/float64(time.Millisecond))
+}
+
+// Route returns the template of the route of router that r matches, e.g.
+// "/hello", and true; or, when none does, NotFound, or MethodNotAllowed
+// when one would with another method.
+func Route(router *mux.Router, r *http.Request) (string, bool) {
+	var match mux.RouteMatch
+	router.Match(r, &match)
+	switch {
+	case match.MatchErr == mux.ErrMethodMismatch:
+		return "MethodNotAllowed", false
+	case match.MatchErr != nil || match.Route == nil:
+		return "NotFound", false
 	}
+	template, err := match.Route.GetPathTemplate()
+	return template, err == nil
+}
+
+// Method returns r's method as a span name and a log line show it: one of
+// HTTP's own, or "_OTHER", as otelhttp records an unknown one, so that a
+// caller cannot make up Jaeger operations with methods of its own.
+func Method(r *http.Request) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return r.Method
+	}
+	return "_OTHER"
 }

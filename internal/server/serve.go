@@ -5,31 +5,34 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"example.com/tracingdemo/internal/settings"
 )
 
 // How long things may take. Each bound outlasts the one before it, so that
 // the slowest request a user can ask for is never cut short, by a timeout
 // or by a stop:
 //
-//	the largest delay           MaxDelay         10 s (the backend's delay=)
-//	< the wait for the backend  BackendTimeout   12 s (BACKEND_TIMEOUT)
-//	< a stop's wait for drain   DrainTimeout     15 s
-//	< the write timeout         writeTimeout     30 s
+//	the largest delay           params.MaxDelay          10 s (the backend's delay=)
+//	< the wait for the backend  settings.BackendTimeout  12 s (BACKEND_TIMEOUT)
+//	< a stop's wait for drain   DrainTimeout             15 s
+//	< the write timeout         writeTimeout             30 s
 //
 // After the drain, the final flush of the spans takes FlushTimeout at most;
 // docker-compose.yml's stop_grace_period (30 s) covers both.
 const (
-	MaxDelay       = 10 * time.Second
-	BackendTimeout = MaxDelay + 2*time.Second
-	DrainTimeout   = BackendTimeout + 3*time.Second
-	writeTimeout   = 2 * DrainTimeout
-	FlushTimeout   = 5 * time.Second
+	DrainTimeout = settings.BackendTimeout + 3*time.Second
+	writeTimeout = 2 * DrainTimeout
+	FlushTimeout = 5 * time.Second
 )
 
 // maxHeaderBytes caps request headers (larger ones get 431). W3C caps
@@ -37,11 +40,17 @@ const (
 // more than this.
 const maxHeaderBytes = 32 << 10
 
-// New returns the server for handler, with a timeout on every phase of a
-// request, and its own complaints (a bad TLS handshake, a panic) logged as
+// Server is a service's HTTP server.
+type Server struct {
+	*http.Server
+	logger *slog.Logger
+}
+
+// New returns handler's server, which has a timeout on every phase of a
+// request, and logs its own complaints (a bad TLS handshake, a panic) as
 // warnings.
-func New(handler http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
+func New(handler http.Handler, logger *slog.Logger) *Server {
+	return &Server{Server: &http.Server{
 		Handler: handler,
 		// A client that trickles its headers (slowloris) is cut off.
 		ReadHeaderTimeout: 5 * time.Second,
@@ -50,22 +59,36 @@ func New(handler http.Handler, logger *slog.Logger) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	}, logger: logger}
 }
 
-// Stopping logs that the graceful stop has begun, and makes the next SIGINT
-// or SIGTERM, from someone who will not wait for it, exit at once, with
-// code 1: the requests still in flight get no answer, and their spans are
-// lost.
-func Stopping(logger *slog.Logger) {
-	logger.Info("stopping: no new connections; waiting for requests in flight (a second signal stops at once)",
+// Serve listens on addr (ADDR) and serves until ctx ends. Then it logs that
+// the graceful stop has begun (Shutdown is next), and makes the next
+// SIGINT or SIGTERM, from someone who will not wait for it, exit at once,
+// with code 1: the requests still in flight get no answer, and their spans
+// are lost.
+func (s *Server) Serve(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return settings.Refused("ADDR", err)
+	}
+	s.logger.Info("listening", "addr", ln.Addr().String())
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.Server.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("stopping: no new connections; waiting for requests in flight (a second signal stops at once)",
 		"max_wait", DrainTimeout.String())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-signals
-		logger.Error("second signal during the stop: exiting now, without waiting for the requests in flight",
+		s.logger.Error("second signal during the stop: exiting now, without waiting for the requests in flight",
 			"signal", sig.String())
 		os.Exit(1)
 	}()
+	return nil
 }

@@ -4,18 +4,22 @@
 package settings
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/contrib/propagators/autoprop"
 
-	"example.com/tracingdemo/tracing"
+	"example.com/tracingdemo/internal/params"
+	"example.com/tracingdemo/internal/remotesampler"
 )
 
 // EnvError is a bad value in an environment variable. The services stop at
@@ -40,35 +44,62 @@ func ExitCode(err error) int {
 	return 1
 }
 
-// Load reads and checks the settings that the libraries would let pass,
-// and returns the services' logger (LOG_FORMAT), which it makes slog's
-// default first, so that a bad setting is reported in the service's own
-// format.
+// Refused is the error err of a library that refused the value of the
+// variable name, as a bad setting.
+func Refused(name string, err error) error {
+	return &EnvError{Name: name, Value: os.Getenv(name), Reason: err.Error()}
+}
+
+// Settings are the services' own settings, read and checked. The OTEL_*
+// variables are read by the OpenTelemetry libraries themselves.
+type Settings struct {
+	Logger   *slog.Logger // LOG_FORMAT
+	Frontend Frontend     // the frontend's; zero in the backend
+	JobTrace string       // the backend's JOB_TRACE: "link" (the default) or "child"
+}
+
+// BackendTimeout is how long the frontend waits for the backend, unless
+// BACKEND_TIMEOUT says otherwise: longer than the largest delay a caller
+// may ask for (server.DrainTimeout lists the bounds in order).
+const BackendTimeout = params.MaxDelay + 2*time.Second
+
+// Frontend is the frontend's settings.
+type Frontend struct {
+	BackendURL     *url.URL      // BACKEND_URL: where the backend listens
+	JaegerUIURL    string        // JAEGER_UI_URL: base of the trace links in answers; "": no links
+	BackendTimeout time.Duration // BACKEND_TIMEOUT: how long to wait for the backend
+	// TRUST_CALLER_TRACE=true: join a caller's trace, for a frontend behind
+	// a gateway of ours that traces; by default a caller's trace is only
+	// linked (the public edge).
+	TrustCallerTrace bool
+}
+
+// Load reads and checks the settings of service, frontend or backend, and
+// makes its logger, whose handler wrap wraps (nil: none), slog's default
+// first, so that a bad setting is reported in the service's own format.
 //
 // The OpenTelemetry libraries read every OTEL_* variable themselves. Some
-// refuse a bad value with an error, which the services report as a bad
+// refuse a bad value with an error, which tracing.Setup reports as a bad
 // setting (Refused): autoexport an unknown exporter, the SDK a bad
 // resource attribute. Others only log it and quietly use a default: a typo
 // in the sampler or the endpoint would send every span somewhere else, or
 // nowhere. Those are checked here, first, so that a demo fails loudly.
-func Load() (*slog.Logger, error) {
-	logger, err := NewLogger(os.Stdout)
+func Load(service string, wrap func(slog.Handler) slog.Handler) (*Settings, error) {
+	logger, err := NewLogger(os.Stdout, wrap)
 	if err != nil {
 		return nil, err
 	}
 	slog.SetDefault(logger)
-	if v := os.Getenv("OTEL_SDK_DISABLED"); v != "" {
-		if _, err := strconv.ParseBool(v); err != nil {
-			return nil, &EnvError{Name: "OTEL_SDK_DISABLED", Value: v, Reason: `want "true" or "false"`}
-		}
+	if _, err := sdkDisabled(); err != nil {
+		return nil, err
 	}
 	if err := checkSampler(); err != nil {
 		return nil, err
 	}
 	// autoexport refuses an unknown protocol, but names neither variable.
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
-		if v := os.Getenv(name); v != "" && v != "grpc" && v != "http/protobuf" {
-			return nil, &EnvError{Name: name, Value: v, Reason: `want "http/protobuf" or "grpc"`}
+		if _, err := oneOf(name, "", "http/protobuf", "grpc"); err != nil {
+			return nil, err
 		}
 	}
 	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_JAEGER_ENDPOINT"} {
@@ -89,71 +120,132 @@ func Load() (*slog.Logger, error) {
 		logger.Info("no Jaeger configured: OTEL_TRACES_EXPORTER=" + os.Getenv("OTEL_TRACES_EXPORTER") +
 			` prints each span to this output as one JSON object ("console"), or drops it ("none")`)
 	}
-	return logger, nil
+	s := &Settings{Logger: logger}
+	if service == "frontend" {
+		s.Frontend, err = loadFrontend()
+	} else {
+		s.JobTrace, err = oneOf("JOB_TRACE", "link", "link", "child")
+	}
+	return s, err
 }
 
-// Refused is the error err of a library that refused the value of the
-// variable name, as a bad setting.
-func Refused(name string, err error) error {
-	return &EnvError{Name: name, Value: os.Getenv(name), Reason: err.Error()}
+// loadFrontend reads the frontend's settings, with the defaults for a run
+// on one machine.
+func loadFrontend() (Frontend, error) {
+	f := Frontend{JaegerUIURL: os.Getenv("JAEGER_UI_URL")}
+	// With spans sent to no Jaeger, a link to one would lead nowhere.
+	if f.JaegerUIURL == "" && !NoJaeger() {
+		f.JaegerUIURL = "http://localhost:16686"
+	}
+	var err error
+	if f.BackendURL, err = ParseHTTPURL("BACKEND_URL", cmp.Or(os.Getenv("BACKEND_URL"), "http://localhost:8081")); err != nil {
+		return f, err
+	}
+	if f.JaegerUIURL != "" {
+		if _, err = ParseHTTPURL("JAEGER_UI_URL", f.JaegerUIURL); err != nil {
+			return f, err
+		}
+	}
+	if f.TrustCallerTrace, err = params.ParseBool(os.Getenv("TRUST_CALLER_TRACE")); err != nil {
+		return f, Refused("TRUST_CALLER_TRACE", err)
+	}
+	timeout := cmp.Or(os.Getenv("BACKEND_TIMEOUT"), BackendTimeout.String())
+	if f.BackendTimeout, err = time.ParseDuration(timeout); err != nil || f.BackendTimeout <= 0 {
+		return f, &EnvError{Name: "BACKEND_TIMEOUT", Value: timeout, Reason: "want a positive Go duration, e.g. 12s"}
+	}
+	return f, nil
+}
+
+// SDKDisabled reports whether OTEL_SDK_DISABLED turns tracing off, which
+// the SDK leaves to programs; Load has refused a value it cannot read.
+func SDKDisabled() bool {
+	disabled, _ := sdkDisabled()
+	return disabled
+}
+
+func sdkDisabled() (bool, error) {
+	v := os.Getenv("OTEL_SDK_DISABLED")
+	if v == "" {
+		return false, nil
+	}
+	disabled, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &EnvError{Name: "OTEL_SDK_DISABLED", Value: v, Reason: `want "true" or "false"`}
+	}
+	return disabled, nil
+}
+
+// Sampler is OTEL_TRACES_SAMPLER as the SDK reads it: trimmed, in lower case.
+func Sampler() string {
+	return strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
 }
 
 // checkSampler accepts the samplers the Go SDK knows, and a ratio from 0 to 1
-// for the two that take one.
+// for the two that take one, and jaeger_remote, which tracing.Setup builds.
 func checkSampler() error {
-	sampler := strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
-	switch sampler {
+	arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
+	switch sampler := Sampler(); sampler {
 	case "", "always_on", "always_off", "parentbased_always_on", "parentbased_always_off":
 		return nil
 	case "traceidratio", "parentbased_traceidratio":
-		arg := strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))
-		if arg == "" {
+		if strings.TrimSpace(arg) == "" {
 			return nil // the SDK samples everything: ratio 1.0
 		}
-		if ratio, err := strconv.ParseFloat(arg, 64); err != nil || ratio < 0 || ratio > 1 {
+		if ratio, err := strconv.ParseFloat(strings.TrimSpace(arg), 64); err != nil || ratio < 0 || ratio > 1 {
 			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: "want a ratio from 0 to 1, e.g. 0.1"}
 		}
 		return nil
-	case tracing.RemoteSampler: // tracing.Setup's, not the SDK's
-		arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
-		if err := tracing.CheckRemoteSamplerArg(arg); err != nil {
-			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error()}
+	case remotesampler.Name:
+		if err := remotesampler.CheckArg(arg); err != nil {
+			return Refused("OTEL_TRACES_SAMPLER_ARG", err)
 		}
 		return nil
 	default:
 		return &EnvError{Name: "OTEL_TRACES_SAMPLER", Value: sampler,
-			Reason: "want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or jaeger_remote"}
+			Reason: "want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or " + remotesampler.Name}
 	}
 }
 
-// ParseHTTPURL reads the value of the variable name as an absolute http or
-// https URL with a host, as the exporters and the services expect (e.g.
-// http://jaeger:4318). A bad value is an *EnvError naming the variable.
-func ParseHTTPURL(name, value string) (*url.URL, error) {
-	u, err := url.Parse(value)
-	if err != nil {
-		return nil, &EnvError{Name: name, Value: value, Reason: fmt.Sprintf("not a URL: %v", err)}
+// oneOf reads the variable name, which must be one of values; fallback
+// when it is unset.
+func oneOf(name, fallback string, values ...string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return fallback, nil
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, &EnvError{Name: name, Value: value, Reason: "want an http:// or https:// URL with a host, e.g. http://localhost:4318"}
+	if !slices.Contains(values, v) {
+		return "", &EnvError{Name: name, Value: v, Reason: `want "` + strings.Join(values, `" or "`) + `"`}
+	}
+	return v, nil
+}
+
+// ParseHTTPURL reads the value of the variable name as an absolute http or
+// https URL with a host (params.HTTPURL). A bad value is an *EnvError
+// naming the variable.
+func ParseHTTPURL(name, value string) (*url.URL, error) {
+	u, err := params.HTTPURL(value)
+	if err != nil {
+		return nil, &EnvError{Name: name, Value: value, Reason: err.Error()}
 	}
 	return u, nil
 }
 
 // NewLogger returns the logger both services use, writing to w: one JSON
-// object per line, or key=value text with LOG_FORMAT=text; and every line
-// logged inside a span carries its trace ID (tracing.LogHandler).
-func NewLogger(w io.Writer) (*slog.Logger, error) {
-	var h slog.Handler
-	switch format := os.Getenv("LOG_FORMAT"); format {
-	case "", "json":
-		h = slog.NewJSONHandler(w, nil)
-	case "text":
-		h = slog.NewTextHandler(w, nil)
-	default:
-		return nil, &EnvError{Name: "LOG_FORMAT", Value: format, Reason: `want "json" or "text"`}
+// object per line, or key=value text with LOG_FORMAT=text; wrap, if not
+// nil, wraps its handler.
+func NewLogger(w io.Writer, wrap func(slog.Handler) slog.Handler) (*slog.Logger, error) {
+	format, err := oneOf("LOG_FORMAT", "json", "json", "text")
+	if err != nil {
+		return nil, err
 	}
-	return slog.New(tracing.LogHandler(h)), nil
+	var h slog.Handler = slog.NewJSONHandler(w, nil)
+	if format == "text" {
+		h = slog.NewTextHandler(w, nil)
+	}
+	if wrap != nil {
+		h = wrap(h)
+	}
+	return slog.New(h), nil
 }
 
 // NoJaeger reports whether the spans go to no Jaeger at all:

@@ -2,18 +2,15 @@ package settings_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/internal/testkit"
-	"example.com/tracingdemo/tracing"
 )
 
 // These tests read and write the process environment: they use t.Setenv
@@ -52,7 +49,7 @@ func TestBadSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			testkit.SetOTelEnv(t, tt.env)
-			_, err := settings.Load()
+			_, err := settings.Load("frontend", nil)
 			require.Error(t, err)
 			var envErr *settings.EnvError
 			require.ErrorAs(t, err, &envErr)
@@ -76,32 +73,19 @@ func TestRemoteSamplerAccepted(t *testing.T) {
 		" pollingIntervalMs = 100 , initialSamplingRate = 1 ",
 	} {
 		testkit.SetOTelEnv(t, remote(arg))
-		_, err := settings.Load()
+		_, err := settings.Load("frontend", nil)
 		assert.NoError(t, err, arg)
 	}
 }
 
-// TestGoodSettingsAccepted: values the check lets through are ones that
-// tracing.NewExporter and tracing.Setup take. (The values that those two
-// refuse themselves are tested with the binary, in cmd/tracingdemo.)
+// TestGoodSettingsAccepted: values the check lets through. That
+// tracing.NewExporter and tracing.Setup take them too is tested in
+// tracing (TestGoodSettingsTaken); the values that those two refuse
+// themselves are tested with the binary, in cmd/tracingdemo.
 func TestGoodSettingsAccepted(t *testing.T) {
-	testkit.SetOTelEnv(t, map[string]string{
-		"OTEL_TRACES_SAMPLER":           "parentbased_traceidratio",
-		"OTEL_TRACES_SAMPLER_ARG":       "0.25",
-		"OTEL_PROPAGATORS":              "tracecontext,baggage,b3",
-		"OTEL_RESOURCE_ATTRIBUTES":      "deployment.environment.name=demo",
-		"OTEL_EXPORTER_OTLP_ENDPOINT":   "https://collector.example:4318",
-		"OTEL_EXPORTER_JAEGER_ENDPOINT": "http://jaeger:14268/api/traces",
-		"OTEL_SDK_DISABLED":             "false",
-		"OTEL_TRACES_EXPORTER":          "none",
-	})
-	_, err := settings.Load()
+	testkit.SetOTelEnv(t, testkit.GoodSettings)
+	_, err := settings.Load("frontend", nil)
 	require.NoError(t, err)
-	exporter, err := tracing.NewExporter(context.Background())
-	require.NoError(t, err)
-	tp, _, err := tracing.Setup(context.Background(), "svc", exporter)
-	require.NoError(t, err)
-	require.NoError(t, tp.Shutdown(context.Background()))
 }
 
 func TestExitCode(t *testing.T) {
@@ -109,31 +93,37 @@ func TestExitCode(t *testing.T) {
 	assert.Equal(t, 1, settings.ExitCode(os.ErrClosed))
 }
 
-func TestLoggerFormats(t *testing.T) {
-	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
-		SpanID:  trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
-	}))
-	for _, tt := range []struct{ format, want string }{
-		{"", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
-		{"json", `"msg":"hello","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
-		{"text", "msg=hello trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"},
-	} {
-		t.Run("LOG_FORMAT="+tt.format, func(t *testing.T) {
-			t.Setenv("LOG_FORMAT", tt.format)
-			var buf bytes.Buffer
-			logger, err := settings.NewLogger(&buf)
-			require.NoError(t, err)
-			logger.InfoContext(ctx, "hello")
-			assert.Contains(t, buf.String(), tt.want)
-		})
-	}
-}
-
 func TestLoggerBadFormat(t *testing.T) {
 	t.Setenv("LOG_FORMAT", "xml")
-	_, err := settings.NewLogger(&bytes.Buffer{})
+	_, err := settings.NewLogger(&bytes.Buffer{}, nil)
 	var envErr *settings.EnvError
 	require.ErrorAs(t, err, &envErr)
 	assert.Equal(t, "LOG_FORMAT", envErr.Name)
+}
+
+// TestFrontendSettings: the frontend's own settings, their defaults, and a
+// bad value of each, refused naming its variable.
+func TestFrontendSettings(t *testing.T) {
+	testkit.SetOTelEnv(t, nil)
+	s, err := settings.Load("frontend", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "http://localhost:8081", s.Frontend.BackendURL.String())
+	assert.Equal(t, settings.BackendTimeout, s.Frontend.BackendTimeout)
+	assert.False(t, s.Frontend.TrustCallerTrace)
+	for name, bad := range map[string]string{
+		"BACKEND_URL": "localhost:8081", "JAEGER_UI_URL": "ftp://jaeger", "BACKEND_TIMEOUT": "0s", "TRUST_CALLER_TRACE": "yes",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			_, err := settings.Load("frontend", nil)
+			var envErr *settings.EnvError
+			require.ErrorAs(t, err, &envErr)
+			assert.Equal(t, name, envErr.Name)
+			_, err = settings.Load("backend", nil)
+			assert.NoError(t, err, "the backend does not read %s", name)
+		})
+	}
+	t.Setenv("JOB_TRACE", "sideways")
+	_, err = settings.Load("backend", nil)
+	assert.ErrorContains(t, err, `bad setting JOB_TRACE="sideways": want "link" or "child"`)
 }

@@ -4,6 +4,7 @@ package testkit
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -63,6 +64,18 @@ func (b *SyncBuffer) Reset() {
 	b.buf.Reset()
 }
 
+// DefaultLog sends slog.Default to a buffer for the test, through the
+// handler that newHandler makes (slog.NewJSONHandler, slog.NewTextHandler),
+// and puts the old default back after it.
+func DefaultLog[H slog.Handler](t testing.TB, newHandler func(io.Writer, *slog.HandlerOptions) H) *SyncBuffer {
+	t.Helper()
+	buf := &SyncBuffer{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(newHandler(buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return buf
+}
+
 // SetOTelEnv clears every OTEL_* variable for the test, then sets env; the
 // test's cleanup restores them all.
 func SetOTelEnv(t testing.TB, env map[string]string) {
@@ -72,12 +85,22 @@ func SetOTelEnv(t testing.TB, env map[string]string) {
 			t.Setenv(name, "")
 		}
 	}
-	// The services set it where unset (tracing.NewExporter):
-	// register it, so that the cleanup unsets it again.
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	for name, value := range env {
 		t.Setenv(name, value)
 	}
+}
+
+// GoodSettings are values of the OTEL_* variables that the services take:
+// the settings check lets them through, and tracing's Setup uses them.
+var GoodSettings = map[string]string{
+	"OTEL_TRACES_SAMPLER":           "parentbased_traceidratio",
+	"OTEL_TRACES_SAMPLER_ARG":       "0.25",
+	"OTEL_PROPAGATORS":              "tracecontext,baggage,b3",
+	"OTEL_RESOURCE_ATTRIBUTES":      "deployment.environment.name=demo",
+	"OTEL_EXPORTER_OTLP_ENDPOINT":   "https://collector.example:4318",
+	"OTEL_EXPORTER_JAEGER_ENDPOINT": "http://jaeger:14268/api/traces",
+	"OTEL_SDK_DISABLED":             "false",
+	"OTEL_TRACES_EXPORTER":          "none",
 }
 
 // Attr returns the value of the span's attribute key; an empty Value if

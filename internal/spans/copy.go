@@ -1,6 +1,5 @@
-// Package spanattrs makes sure that a span holds no memory of the request
-// it describes beyond its own attributes.
-//
+package spans
+
 // otelhttp copies strings of the request into the server span: its method,
 // path and User-Agent. In Go's HTTP server each of these shares memory with
 // a larger string: the method and the path are substrings of the request
@@ -8,11 +7,8 @@
 // (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT) cuts a value as a substring too. So a
 // span would keep up to 36 KB of request alive for every 3-byte "GET", and
 // up to 2,048 spans wait in the batcher's queue while Jaeger is slow.
-// Copy's span processor gives each string attribute a copy of its own.
-package spanattrs
 
 import (
-	"context"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -20,17 +16,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Copy returns the span processor.
-func Copy() sdktrace.SpanProcessor { return copier{} }
-
-type copier struct{}
-
-// OnStart runs once the span's first attributes are set (and cut to the
+// copyStrings runs once the span's first attributes are set (and cut to the
 // limit by the SDK). It sets each string attribute of a server span again,
 // to a copy; the SDK keeps the last value of a key, and drops the first at
 // the span's end. Only server spans copy strings of a request that someone
 // else sent; the others hold the services' own strings.
-func (copier) OnStart(_ context.Context, span sdktrace.ReadWriteSpan) {
+func copyStrings(span sdktrace.ReadWriteSpan) {
 	if span.SpanKind() != trace.SpanKindServer {
 		return
 	}
@@ -42,7 +33,3 @@ func (copier) OnStart(_ context.Context, span sdktrace.ReadWriteSpan) {
 	}
 	span.SetAttributes(copies...)
 }
-
-func (copier) OnEnd(sdktrace.ReadOnlySpan)      {}
-func (copier) Shutdown(context.Context) error   { return nil }
-func (copier) ForceFlush(context.Context) error { return nil }

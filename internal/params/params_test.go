@@ -1,26 +1,23 @@
-package backend
+package params
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"example.com/tracingdemo/internal/server"
 )
 
-func TestParse(t *testing.T) {
+func TestFromQuery(t *testing.T) {
 	tests := []struct {
 		query   string
-		want    Params
+		want    Hello
 		wantErr string
 	}{
-		{query: "", want: Params{}},
-		{query: "delay=200ms&fail=true", want: Params{Delay: 200 * time.Millisecond, Fail: true}},
-		{query: "delay=10s&fail=false", want: Params{Delay: 10 * time.Second}},
+		{query: "", want: Hello{}},
+		{query: "delay=200ms&fail=true", want: Hello{Delay: 200 * time.Millisecond, Fail: true}},
+		{query: "delay=10s&fail=false", want: Hello{Delay: 10 * time.Second}},
 		{query: "delay=abc", wantErr: `delay="abc": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "delay=10.001s", wantErr: `delay="10.001s": want a Go duration from 0s to 10s, e.g. delay=200ms`},
 		{query: "delay=-1ns", wantErr: `delay="-1ns": want a Go duration from 0s to 10s, e.g. delay=200ms`},
@@ -29,16 +26,14 @@ func TestParse(t *testing.T) {
 		{query: "fail=1", wantErr: `fail="1": want true or false`},
 		{query: "fail=TRUE", wantErr: `fail="TRUE": want true or false`},
 		{query: "fail=t", wantErr: `fail="t": want true or false`},
-		{query: "async=true&delay=2s", want: Params{Delay: 2 * time.Second, Async: true}},
+		{query: "async=true&delay=2s", want: Hello{Delay: 2 * time.Second, Async: true}},
 		{query: "async=yes", wantErr: `async="yes": want true or false`},
 		// A long value is echoed cut short.
 		{query: "delay=" + strings.Repeat("9", 36000), wantErr: `delay="` + strings.Repeat("9", 64) + `"… (36000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			q, err := url.ParseQuery(tt.query)
-			require.NoError(t, err)
-			got, err := parseParams(q)
+			got, err := FromQuery(tt.query)
 			if tt.wantErr != "" {
 				assert.EqualError(t, err, tt.wantErr)
 				return
@@ -66,20 +61,18 @@ func TestCheckUser(t *testing.T) {
 // TestQueryRoundTrip: what the frontend sends, the backend reads back the
 // same.
 func TestQueryRoundTrip(t *testing.T) {
-	for _, p := range []Params{
+	for _, p := range []Hello{
 		{},
 		{Delay: 200 * time.Millisecond},
 		{Fail: true},
-		{Delay: server.MaxDelay, Fail: true},
+		{Delay: MaxDelay, Fail: true},
 		{Delay: 1500 * time.Microsecond},
 		{Delay: time.Second, Fail: true, Async: true},
 	} {
-		q, err := url.ParseQuery(p.Query())
-		require.NoError(t, err)
-		got, err := parseParams(q)
+		got, err := FromQuery(p.Query())
 		require.NoError(t, err, p.Query())
 		assert.Equal(t, p, got, p.Query())
 	}
-	assert.Equal(t, "", Params{}.Query())
-	assert.Equal(t, "delay=200ms&fail=true", Params{Delay: 200 * time.Millisecond, Fail: true}.Query())
+	assert.Equal(t, "", Hello{}.Query())
+	assert.Equal(t, "delay=200ms&fail=true", Hello{Delay: 200 * time.Millisecond, Fail: true}.Query())
 }

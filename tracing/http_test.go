@@ -1,4 +1,4 @@
-package server_test
+package tracing_test
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
@@ -20,10 +19,11 @@ import (
 	"example.com/tracingdemo/tracing"
 )
 
-// TestHarden: what Harden adds beside the lesson, on a router with one
-// route, GET /hello. Each request gets the status, the span and the log
-// line that the table says.
-func TestHarden(t *testing.T) {
+// TestHandler: what Handler gives each request, on a router with one
+// route, GET /hello: the routed and the unmatched alike get their span and
+// log line from it, and /healthz neither. Each request gets the status,
+// the span and the log line that the table says.
+func TestHandler(t *testing.T) {
 	tests := []struct {
 		method, path string
 		wantStatus   int
@@ -51,10 +51,9 @@ func TestHarden(t *testing.T) {
 			logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(&logs, nil)))
 			propagator := autoprop.NewTextMapPropagator()
 
-			r := mux.NewRouter()
-			r.Use(tracing.Middleware(tp, propagator, false))
+			r := server.NewRouter()
 			r.HandleFunc("/hello", func(http.ResponseWriter, *http.Request) {}).Methods(http.MethodGet)
-			h := server.Harden(r, tp, propagator, logger, false)
+			h := tracing.Handler(r, tp, propagator, logger, false)
 
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))

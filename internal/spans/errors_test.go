@@ -1,4 +1,4 @@
-package errlog_test
+package spans
 
 import (
 	"bytes"
@@ -14,8 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
-
-	"example.com/tracingdemo/internal/errlog"
 )
 
 // TestExportErrorsDoNotFlood: while Jaeger is down, every batch fails;
@@ -25,11 +23,11 @@ func TestExportErrorsDoNotFlood(t *testing.T) {
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
 
-	h := errlog.Install()
+	h := installErrorHandler()
 	for range 100 {
 		otel.Handle(errors.New("traces export: connection refused"))
 	}
-	h.Summarize()
+	h.summarize()
 
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	require.Len(t, lines, 2, buf.String())
@@ -38,7 +36,7 @@ func TestExportErrorsDoNotFlood(t *testing.T) {
 
 	// Nothing held back since: no line.
 	buf.Reset()
-	h.Summarize()
+	h.summarize()
 	assert.Empty(t, buf.String())
 }
 
@@ -48,7 +46,7 @@ func TestRemoteSamplerIsNoError(t *testing.T) {
 	var buf bytes.Buffer
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-	errlog.Install()
+	installErrorHandler()
 	otel.Handle(errors.New("unsupported sampler: jaeger_remote"))
 	assert.Empty(t, buf.String())
 	otel.Handle(errors.New("unsupported sampler: sometimes"))
@@ -61,7 +59,7 @@ func TestCallersBaggageIsNoError(t *testing.T) {
 	var buf bytes.Buffer
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-	errlog.Install()
+	installErrorHandler()
 
 	header := http.Header{}
 	var members []string

@@ -1,4 +1,4 @@
-package tracing
+package remotesampler
 
 import (
 	"bytes"
@@ -13,7 +13,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/samplers/jaegerremote"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/testkit"
@@ -44,14 +47,20 @@ func sampled(s sdktrace.Sampler) bool {
 	return r.Decision == sdktrace.RecordAndSample
 }
 
-// logs sends slog.Default to a buffer for the test.
-func logs(t *testing.T) *testkit.SyncBuffer {
-	t.Helper()
-	var buf testkit.SyncBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
-	return &buf
+// logs sends slog.Default to a buffer for the test, as JSON.
+func logs(t *testing.T) *testkit.SyncBuffer { return testkit.DefaultLog(t, slog.NewJSONHandler) }
+
+// rateOne is the sampler of New, for the service frontend, with an
+// endpoint that always answers rate 1, and arg after the endpoint in the
+// sampler's argument; and the count of the endpoint's answers.
+func rateOne(t *testing.T, arg string) (*jaegerremote.Sampler, *atomic.Int64) {
+	var answer atomic.Value
+	answer.Store(`{"strategyType":0,"probabilisticSampling":{"samplingRate":1}}`)
+	srv, requests := endpoint(t, &answer)
+	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": " endpoint = " + srv.URL + arg})
+	s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
+	t.Cleanup(s.Close)
+	return s, requests
 }
 
 // TestBadStrategiesKeepTheSampler: an endpoint that answers a strategy the
@@ -77,7 +86,7 @@ func TestBadStrategiesKeepTheSampler(t *testing.T) {
 				"OTEL_TRACES_SAMPLER":     "jaeger_remote",
 				"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000,initialSamplingRate=1",
 			})
-			s := newRemoteSampler("frontend")
+			s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
 			defer s.Close()
 			// jaegerremote asks once at its start, in its own goroutine:
 			// the good strategy, sample nothing. Then it waits an hour.
@@ -100,7 +109,7 @@ func TestWarningsAreBounded(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close() // nothing listens there any more
 	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000"})
-	s := newRemoteSampler("frontend")
+	s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
 	defer s.Close()
 	warnings := func() int { return bytes.Count([]byte(buf.String()), []byte(`"level":"WARN"`)) }
 	// jaegerremote's own first request, at its start, fails: one warning.
@@ -124,32 +133,34 @@ func TestCheckStrategy(t *testing.T) {
 	assert.ErrorContains(t, CheckStrategy([]byte(malformed)), `operation "GET /" has no probabilisticSampling`)
 }
 
-// TestSamplerTagsForJaeger: a root span's decision carries the sampler's
-// type and rate under both jaegerremote's names and the names Jaeger's
-// adaptive sampling reads (sampler.type, sampler.param), and asking twice
-// does not grow the sampler's own list.
-func TestSamplerTagsForJaeger(t *testing.T) {
-	var answer atomic.Value
-	answer.Store(`{"strategyType":0,"probabilisticSampling":{"samplingRate":1}}`)
-	srv, _ := endpoint(t, &answer)
-	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",initialSamplingRate=1"})
-	remote := newRemoteSampler("frontend")
-	defer remote.Close()
-	s := jaegerTags{remote}
+// TestSamplerTags: a root span's decision carries the sampler's type and
+// rate as jaegerremote names them, jaeger.sampler.type and
+// jaeger.sampler.param: jaeger/adaptive-sampling.yaml copies them to the
+// names Jaeger's adaptive sampling reads.
+func TestSamplerTags(t *testing.T) {
+	s, _ := rateOne(t, ",initialSamplingRate=1")
 
 	params := sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: trace.TraceID{1}, Name: "GET /"}
 	// Until its first answer from the endpoint, jaegerremote samples with
-	// the SDK's own ratio sampler, which records nothing.
-	require.Eventually(t, func() bool { return len(remote.ShouldSample(params).Attributes) > 0 }, 5*time.Second, 10*time.Millisecond)
-	for range 2 {
-		got := map[string]string{}
-		for _, kv := range s.ShouldSample(params).Attributes {
-			got[string(kv.Key)] = kv.Value.Emit()
-		}
-		assert.Equal(t, map[string]string{
-			"jaeger.sampler.type": "probabilistic", "jaeger.sampler.param": "1",
-			"sampler.type": "probabilistic", "sampler.param": "1",
-		}, got)
+	// the SDK's own ratio sampler (initialSamplingRate), which records
+	// nothing.
+	require.Eventually(t, func() bool { return len(s.ShouldSample(params).Attributes) > 0 }, 5*time.Second, 10*time.Millisecond)
+	got := map[string]string{}
+	for _, kv := range s.ShouldSample(params).Attributes {
+		got[string(kv.Key)] = kv.Value.Emit()
 	}
-	assert.Len(t, remote.ShouldSample(params).Attributes, 2, "the sampler's own attributes are left as they were")
+	assert.Equal(t, map[string]string{"jaeger.sampler.type": "probabilistic", "jaeger.sampler.param": "1"}, got)
+}
+
+// TestArgOptions: the argument, read once, reaches jaegerremote as its
+// options: the endpoint is asked, and the initial rate applies until it
+// answers.
+func TestArgOptions(t *testing.T) {
+	s, requests := rateOne(t, " , pollingIntervalMs=3600000, initialSamplingRate=0")
+	require.Eventually(t, func() bool { return requests.Load() > 0 }, 5*time.Second, 10*time.Millisecond, "the endpoint is asked")
+	require.Eventually(t, func() bool { return sampled(s) }, 5*time.Second, 10*time.Millisecond, "its strategy applies")
+	for _, bad := range []string{"endpoint=localhost:5778", "pollingIntervalMs=0", "initialSamplingRate=2", "rate=1", "endpoint"} {
+		assert.Error(t, CheckArg(bad), bad)
+	}
+	assert.NoError(t, CheckArg(""))
 }

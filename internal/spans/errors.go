@@ -1,8 +1,8 @@
-// Package errlog logs OpenTelemetry's own errors, mostly exports that
-// failed because Jaeger is unreachable, at a bounded rate: while Jaeger is
-// down every batch fails, and a line per batch would bury the service's own
-// log lines.
-package errlog
+package spans
+
+// OpenTelemetry's own errors are mostly exports that failed because Jaeger
+// is unreachable: while Jaeger is down every batch fails, and a line per
+// batch would bury the service's own log lines.
 
 import (
 	"log/slog"
@@ -12,26 +12,27 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"example.com/tracingdemo/internal/ratelimit"
-	"example.com/tracingdemo/tracing"
+	"example.com/tracingdemo/internal/remotesampler"
 )
 
-// Handler is an otel.ErrorHandler that logs through slog.Default at most one
-// line per 10 s (ratelimit.Limiter), and counts the errors it held back.
-type Handler struct {
+// errorHandler is an otel.ErrorHandler that logs through slog.Default at
+// most one line per 10 s (ratelimit.Limiter), and counts the errors it held
+// back.
+type errorHandler struct {
 	limit      ratelimit.Limiter
 	suppressed atomic.Int64
 }
 
-// Install makes a new Handler OpenTelemetry's error handler, and returns it.
-func Install() *Handler {
-	h := &Handler{}
+// installErrorHandler makes a new errorHandler OpenTelemetry's, and returns it.
+func installErrorHandler() *errorHandler {
+	h := &errorHandler{}
 	otel.SetErrorHandler(h)
 	return h
 }
 
 // Handle implements otel.ErrorHandler.
-func (h *Handler) Handle(err error) {
-	if tracing.IsRemoteSamplerNotice(err) {
+func (h *errorHandler) Handle(err error) {
+	if remotesampler.IsNotice(err) {
 		return
 	}
 	// A malformed baggage header is its sender's mistake, not an error of
@@ -48,9 +49,8 @@ func (h *Handler) Handle(err error) {
 	h.suppressed.Add(1)
 }
 
-// Summarize logs the count of errors held back since the last line, if any.
-// The services call it at their stop.
-func (h *Handler) Summarize() {
+// summarize logs the count of errors held back since the last line, if any.
+func (h *errorHandler) summarize() {
 	if n := h.suppressed.Swap(0); n > 0 {
 		slog.Error("opentelemetry errors held back", "errors_suppressed", n)
 	}

@@ -1,7 +1,6 @@
-package spancount_test
+package spans_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"example.com/tracingdemo/internal/spancount"
+	"example.com/tracingdemo/internal/spans"
 	"example.com/tracingdemo/internal/testkit"
-	"example.com/tracingdemo/tracing"
 )
 
 // stuckExporter holds every batch until release is closed, as an exporter
@@ -59,13 +57,9 @@ func TestSpansAtStop(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
-			var buf testkit.SyncBuffer
-			logger := slog.New(slog.NewTextHandler(&buf, nil))
-			counts := spancount.New(logger)
+			buf := textLogs(t)
 			exporter := &stuckExporter{release: make(chan struct{}), fail: tc.fail}
-			tp, _, err := tracing.Setup(context.Background(), "svc", counts.Exporter(exporter))
-			require.NoError(t, err)
-			tp.RegisterSpanProcessor(counts)
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans.Batcher(exporter)))
 			for range 20 {
 				_, span := tp.Tracer("test").Start(context.Background(), "work")
 				span.End()
@@ -77,12 +71,11 @@ func TestSpansAtStop(t *testing.T) {
 
 			close(exporter.release)
 			require.NoError(t, tp.Shutdown(context.Background()))
-			counts.Log()
 
 			_, line, found := strings.Cut(buf.String(), `level=WARN msg="spans at stop" `)
 			require.True(t, found, buf.String())
 			var ended, exported, failed, dropped int
-			_, err = fmt.Sscanf(line, "ended=%d exported=%d failed=%d dropped=%d", &ended, &exported, &failed, &dropped)
+			_, err := fmt.Sscanf(line, "ended=%d exported=%d failed=%d dropped=%d", &ended, &exported, &failed, &dropped)
 			require.NoError(t, err, line)
 			assert.Equal(t, 20, ended, line)
 			// Against the receiver's own count: what it accepted was
@@ -107,7 +100,12 @@ func TestSpansAtStop(t *testing.T) {
 // TestSilentWithoutSpans: a service that stopped before any span ended (a
 // bad setting) logs nothing about spans: its one line names the problem.
 func TestSilentWithoutSpans(t *testing.T) {
-	var buf bytes.Buffer
-	spancount.New(slog.New(slog.NewTextHandler(&buf, nil))).Log()
+	buf := textLogs(t)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans.Batcher(&stuckExporter{})))
+	require.NoError(t, tp.Shutdown(context.Background()))
 	assert.Empty(t, buf.String())
 }
+
+// textLogs sends slog.Default, where the accounting logs, to a buffer for
+// the test, as text.
+func textLogs(t *testing.T) *testkit.SyncBuffer { return testkit.DefaultLog(t, slog.NewTextHandler) }

@@ -1,0 +1,126 @@
+// Package params is what the backend's GET /hello accepts: the query
+// parameters delay, fail and async, which a user gives the frontend and the
+// frontend passes on, and the user, which travels in the baggage, not the
+// query. It is the backend's API; it lives here, below both services, so
+// that the frontend checks a request exactly as the backend will, without
+// importing the backend's code. The settings read their flags and URLs
+// with the same parsers (ParseBool, HTTPURL).
+package params
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// MaxDelay is the longest delay= a caller may ask for.
+const MaxDelay = 10 * time.Second
+
+// Hello is what a request asks of the backend.
+type Hello struct {
+	Delay time.Duration // delay=200ms: the backend waits that long
+	Fail  bool          // fail=true: the backend answers 500
+	Async bool          // async=true: the backend answers at once, and a job does the above
+	User  string        // user=alice: "" if absent; Hello.Query leaves it out
+}
+
+// FromQuery reads the query string rawQuery. Unlike net/http's
+// Request.URL.Query, it refuses a query that it cannot read whole (a bad
+// %-escape, too many parameters) instead of dropping what it cannot read.
+// An error names the parameter and what it allows.
+func FromQuery(rawQuery string) (Hello, error) {
+	var p Hello
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return p, fmt.Errorf("query: %v", err)
+	}
+	if users, ok := q["user"]; ok {
+		if err := CheckUser(users[0]); err != nil {
+			return p, err
+		}
+		p.User = users[0]
+	}
+	if v := q.Get("delay"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxDelay {
+			return p, fmt.Errorf("delay=%s: want a Go duration from 0s to %s, e.g. delay=200ms", Quote(v), MaxDelay)
+		}
+		p.Delay = d
+	}
+	for _, flag := range []struct {
+		name  string
+		value *bool
+	}{{"fail", &p.Fail}, {"async", &p.Async}} {
+		if *flag.value, err = ParseBool(q.Get(flag.name)); err != nil {
+			return p, fmt.Errorf("%s=%s: %v", flag.name, Quote(q.Get(flag.name)), err)
+		}
+	}
+	return p, nil
+}
+
+// ParseBool reads a flag of the services, in a query or a setting: absent
+// (""), "true" or "false". Only the two words: strconv.ParseBool would
+// also take 1, t and TRUE, which the docs do not promise.
+func ParseBool(v string) (bool, error) {
+	switch v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("want true or false")
+}
+
+// HTTPURL reads v as an absolute http or https URL with a host, e.g.
+// http://jaeger:4318, as the exporters and the services expect.
+func HTTPURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, fmt.Errorf("want an http:// or https:// URL with a host, e.g. http://localhost:4318")
+	}
+	return u, nil
+}
+
+var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// CheckUser returns an error unless user is a name the services will put in
+// a span, a log line and an answer: 1 to 64 letters, digits, '_' or '-'.
+func CheckUser(user string) error {
+	if !userPattern.MatchString(user) {
+		return fmt.Errorf("user=%s: want 1 to 64 letters, digits, '_' or '-'", Quote(user))
+	}
+	return nil
+}
+
+// maxQuoted is the most of a refused value that an error message repeats:
+// enough to recognize it, not enough to turn a 400 into an echo service.
+const maxQuoted = 64
+
+// Quote is v quoted for an error message, cut to its first maxQuoted bytes.
+func Quote(v string) string {
+	if len(v) <= maxQuoted {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", v[:maxQuoted], len(v))
+}
+
+// Query is p as a query string that FromQuery reads back, e.g.
+// "delay=200ms&fail=true"; empty when p asks for nothing.
+func (p Hello) Query() string {
+	q := url.Values{}
+	if p.Delay > 0 {
+		q.Set("delay", p.Delay.String())
+	}
+	if p.Fail {
+		q.Set("fail", "true")
+	}
+	if p.Async {
+		q.Set("async", "true")
+	}
+	return q.Encode()
+}
