@@ -15,6 +15,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"example.com/tracingdemo/internal/exporters"
+	"example.com/tracingdemo/internal/linksampler"
 	"example.com/tracingdemo/internal/remotesampler"
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/internal/spans"
@@ -51,16 +52,17 @@ func Setup(ctx context.Context, serviceName string, exporter sdktrace.SpanExport
 	return tp, propagator, nil
 }
 
-// sampler is the sampler that the SDK leaves to programs, or nil, which
-// keeps the one OTEL_TRACES_SAMPLER names (parentbased_always_on).
+// sampler is the one OTEL_TRACES_SAMPLER names (parentbased_always_on),
+// or none with OTEL_SDK_DISABLED. A new root with a link, a job's span, is
+// sampled exactly when the span it links to was (internal/linksampler).
 func sampler(res *resource.Resource) sdktrace.Sampler {
 	switch {
-	case settings.SDKDisabled(): // OTEL_SDK_DISABLED=true
+	case settings.SDKDisabled():
 		return sdktrace.NeverSample()
 	case settings.Sampler() == remotesampler.Name: // the rate Jaeger sets, decided at the root
-		return sdktrace.ParentBased(remotesampler.New(res))
+		return linksampler.Wrap(sdktrace.ParentBased(remotesampler.New(res)))
 	}
-	return nil
+	return linksampler.Wrap(settings.SDKSampler())
 }
 
 // NewExporter returns the exporter that OTEL_TRACES_EXPORTER names: otlp

@@ -108,6 +108,57 @@ func TestSampler(t *testing.T) {
 	}
 }
 
+// TestLinkedRootSampledWithItsLink: a job's span, a new root with a link to
+// the span that sent it, is sampled exactly when that span was, at any
+// ratio, rather than decided afresh: a kept job always links to a kept
+// request, and a kept request always has its job.
+func TestLinkedRootSampledWithItsLink(t *testing.T) {
+	// The request as the backend gets it: from a frontend that sampled it,
+	// or not (its traceparent's flag).
+	request := func(sampled bool) context.Context {
+		flags := trace.TraceFlags(0)
+		if sampled {
+			flags = trace.FlagsSampled
+		}
+		return trace.ContextWithRemoteSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+			TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: flags, Remote: true}))
+	}
+	for _, tc := range []struct {
+		name, sampler, ratio string
+		frontendSampled      func(i int) bool
+	}{
+		{"the frontend at ratio 0, the backend at its default", "", "", func(int) bool { return false }},
+		{"the frontend samples half, the backend at its default", "", "", func(i int) bool { return i%2 == 0 }},
+		{"no frontend, the backend at ratio 0.5", "parentbased_traceidratio", "0.5", nil},
+		{"no frontend, the backend at ratio 0", "parentbased_traceidratio", "0", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER": tc.sampler, "OTEL_TRACES_SAMPLER_ARG": tc.ratio})
+			tp, _ := setup(t, tracetest.NewInMemoryExporter())
+			tracer := tp.Tracer("test")
+			sampled := 0
+			for i := range 200 {
+				ctx := context.Background()
+				if tc.frontendSampled != nil {
+					ctx = request(tc.frontendSampled(i))
+				}
+				_, send := tracer.Start(ctx, "send jobs")
+				_, process := tracer.Start(context.Background(), "process jobs", trace.WithNewRoot(),
+					trace.WithLinks(trace.Link{SpanContext: send.SpanContext()}))
+				require.Equal(t, send.SpanContext().IsSampled(), process.SpanContext().IsSampled())
+				if process.SpanContext().IsSampled() {
+					sampled++
+				}
+				send.End()
+				process.End()
+			}
+			if tc.ratio == "0.5" {
+				assert.InDelta(t, 100, sampled, 40, "about half of 200 sampled")
+			}
+		})
+	}
+}
+
 func TestSDKDisabled(t *testing.T) {
 	testkit.SetOTelEnv(t, nil)
 	t.Setenv("OTEL_SDK_DISABLED", "true")
@@ -251,7 +302,7 @@ func TestRemoteSampler(t *testing.T) {
 	testkit.SetOTelEnv(t, map[string]string{
 		"OTEL_SERVICE_NAME":       "shop",
 		"OTEL_TRACES_SAMPLER":     "jaeger_remote",
-		"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + jaeger.URL + "/sampling,pollingIntervalMs=20,initialSamplingRate=0",
+		"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + jaeger.URL + "/sampling,pollingIntervalMs=100,initialSamplingRate=0",
 	})
 	exporter := newMemoryExporter()
 	tp, _ := setup(t, exporter)

@@ -115,30 +115,84 @@ func TestBadConfig(t *testing.T) {
 	require.NoError(t, err)
 	defer busy.Close()
 
+	remote := "OTEL_TRACES_SAMPLER=jaeger_remote"
 	tests := []struct {
 		name, service, variable, value string
+		also                           string // another setting the case needs
 	}{
-		{"address without port", "frontend", "ADDR", "localhost"},
-		{"port in use", "frontend", "ADDR", busy.Addr().String()},
-		{"backend URL without scheme", "frontend", "BACKEND_URL", "localhost:8081"},
-		{"Jaeger UI URL not http", "frontend", "JAEGER_UI_URL", "ftp://jaeger"},
-		{"timeout not a duration", "frontend", "BACKEND_TIMEOUT", "soon"},
-		{"timeout zero", "frontend", "BACKEND_TIMEOUT", "0s"},
-		{"trust not a boolean", "frontend", "TRUST_CALLER_TRACE", "yes"},
-		{"log format", "frontend", "LOG_FORMAT", "xml"},
-		{"unknown sampler", "frontend", "OTEL_TRACES_SAMPLER", "sometimes"},
-		{"unknown exporter", "frontend", "OTEL_TRACES_EXPORTER", "zipkin"},
-		{"resource attribute without value", "frontend", "OTEL_RESOURCE_ATTRIBUTES", "team"},
-		{"job trace", "backend", "JOB_TRACE", "sideways"},
+		{"address without port", "frontend", "ADDR", "localhost", ""},
+		{"port in use", "frontend", "ADDR", busy.Addr().String(), ""},
+		{"backend URL without scheme", "frontend", "BACKEND_URL", "localhost:8081", ""},
+		{"Jaeger UI URL not http", "frontend", "JAEGER_UI_URL", "ftp://jaeger", ""},
+		{"timeout not a duration", "frontend", "BACKEND_TIMEOUT", "soon", ""},
+		{"timeout zero", "frontend", "BACKEND_TIMEOUT", "0s", ""},
+		{"trust not a boolean", "frontend", "TRUST_CALLER_TRACE", "yes", ""},
+		{"log format", "frontend", "LOG_FORMAT", "xml", ""},
+		{"unknown sampler", "frontend", "OTEL_TRACES_SAMPLER", "sometimes", ""},
+		{"unknown exporter", "frontend", "OTEL_TRACES_EXPORTER", "zipkin", ""},
+		{"resource attribute without value", "frontend", "OTEL_RESOURCE_ATTRIBUTES", "team", ""},
+		{"job trace", "backend", "JOB_TRACE", "sideways", ""},
+		// Each of these the SDK or jaegerremote would take, with a
+		// default, a panic or a service that misbehaves.
+		{"polling interval that overflows", "frontend", "OTEL_TRACES_SAMPLER_ARG", "pollingIntervalMs=9223372036855", remote},
+		{"polling interval that wraps", "frontend", "OTEL_TRACES_SAMPLER_ARG", "pollingIntervalMs=18446744073710", remote},
+		{"polling interval of 1 ms", "frontend", "OTEL_TRACES_SAMPLER_ARG", "pollingIntervalMs=1", remote},
+		{"initial rate NaN", "frontend", "OTEL_TRACES_SAMPLER_ARG", "initialSamplingRate=NaN", remote},
+		{"ratio NaN", "frontend", "OTEL_TRACES_SAMPLER_ARG", "NaN", "OTEL_TRACES_SAMPLER=traceidratio"},
+		{"queue negative", "frontend", "OTEL_BSP_MAX_QUEUE_SIZE", "-5", ""},
+		{"queue of two billion", "frontend", "OTEL_BSP_MAX_QUEUE_SIZE", "2000000000", ""},
+		{"queue zero", "frontend", "OTEL_BSP_MAX_QUEUE_SIZE", "0", ""},
+		{"batch not a number", "frontend", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "abc", ""},
+		{"schedule delay negative", "frontend", "OTEL_BSP_SCHEDULE_DELAY", "-100", ""},
+		{"export timeout zero", "frontend", "OTEL_BSP_EXPORT_TIMEOUT", "0", ""},
+		{"attribute length not a number", "frontend", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "abc", ""},
+		{"attribute length in float notation", "frontend", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "1e3", ""},
+		{"attribute length unlimited", "frontend", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1", ""},
+		{"attribute length zero", "frontend", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "0", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := []string{"ADDR=127.0.0.1:0", "OTEL_TRACES_EXPORTER=none", tt.variable + "=" + tt.value}
+			if tt.also != "" {
+				env = append(env, tt.also)
+			}
 			p := startProgram(t, env, tt.service)
 			assert.Equal(t, 2, p.exitCode(t), p.out.String())
 			assert.Contains(t, p.out.String(), "bad setting "+tt.variable+"=", "the message names the variable")
 			assert.NotContains(t, p.out.String(), "listening")
 		})
+	}
+}
+
+// TestSecretHeaders: a header the OTLP exporter cannot read (a bad
+// %-escape in a key's value) stops the service, with one line that names
+// the variable and the key, and not the value, a secret; the exporter
+// would have left the key out, and logged the whole value in plain text.
+func TestSecretHeaders(t *testing.T) {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"} {
+		env := []string{"ADDR=127.0.0.1:0", "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1",
+			name + "=Authorization=Bearer%20ok,X-Api-Key=KEY-%zz-SECRET2"}
+		p := startProgram(t, env, "frontend")
+		assert.Equal(t, 2, p.exitCode(t), p.out.String())
+		assert.Contains(t, p.out.String(), `bad setting `+name+` (its value is not shown: it may hold a secret): the value of \"X-Api-Key\" has a bad %-escape`)
+		assert.NotContains(t, p.out.String(), "SECRET2")
+		assert.NotContains(t, p.out.String(), "Bearer")
+	}
+}
+
+// TestOpenTelemetryLogsInOurFormat: a line OpenTelemetry logs itself (here
+// the exporter, about a certificate file it cannot read) comes out as one
+// of the service's JSON lines, not as plain text beside them.
+func TestOpenTelemetryLogsInOurFormat(t *testing.T) {
+	addr := freeAddr(t)
+	p := startProgram(t, []string{"ADDR=" + addr, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1",
+		"OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent/ca.pem"}, "frontend")
+	require.Eventually(t, func() bool { return strings.Contains(p.out.String(), "listening") }, 10*time.Second, 10*time.Millisecond, p.out.String())
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 0, p.exitCode(t), p.out.String())
+	assert.Contains(t, p.out.String(), "/nonexistent/ca.pem")
+	for _, line := range strings.Split(strings.TrimSpace(p.out.String()), "\n") {
+		assert.True(t, json.Valid([]byte(line)), "a line not in the service's JSON format: %s", line)
 	}
 }
 

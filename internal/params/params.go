@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,6 +85,16 @@ func HTTPURL(v string) (*url.URL, error) {
 		return nil, fmt.Errorf("want an http:// or https:// URL with a host, e.g. http://localhost:4318")
 	}
 	return u, nil
+}
+
+// Ratio reads v as a ratio from 0 to 1. NaN, which strconv.ParseFloat
+// reads, is no ratio: every comparison with it is false.
+func Ratio(v string) (float64, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(r >= 0 && r <= 1) {
+		return 0, fmt.Errorf("want a ratio from 0 to 1")
+	}
+	return r, nil
 }
 
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

@@ -110,7 +110,7 @@ func CheckStrategy(body []byte) error {
 		return fmt.Errorf("not a sampling strategy: %v", err)
 	}
 	rate := func(what string, r float64) error {
-		if r < 0 || r > 1 {
+		if !(r >= 0 && r <= 1) {
 			return fmt.Errorf("%s %v: want a ratio from 0 to 1", what, r)
 		}
 		return nil
@@ -172,6 +172,15 @@ func IsNotice(err error) bool {
 	return err.Error() == "unsupported sampler: "+Name
 }
 
+// The polling interval's bounds: at least 100 ms, at most 10 polls a
+// second of the sampling endpoint; at most a day, far below the durations
+// that overflow (a value past about 9.2e12 ms made jaegerremote's ticker
+// panic, or wrapped to 448 µs).
+const (
+	minPollMs = 100
+	maxPollMs = 24 * 60 * 60 * 1000
+)
+
 // arg is the sampler's argument, read: each field is zero where its key is
 // absent, and jaegerremote keeps its own default.
 type arg struct {
@@ -207,15 +216,15 @@ func parseArg(s string) (arg, error) {
 			}
 			a.endpoint = value
 		case "pollingIntervalMs":
-			ms, err := strconv.Atoi(value)
-			if err != nil || ms <= 0 {
-				return a, fmt.Errorf("pollingIntervalMs: want a positive number of milliseconds, e.g. pollingIntervalMs=5000")
+			ms, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || ms < minPollMs || ms > maxPollMs {
+				return a, fmt.Errorf("pollingIntervalMs: want %d to %d milliseconds, e.g. pollingIntervalMs=5000", minPollMs, maxPollMs)
 			}
 			a.interval = time.Duration(ms) * time.Millisecond
 		case "initialSamplingRate":
-			rate, err := strconv.ParseFloat(value, 64)
-			if err != nil || rate < 0 || rate > 1 {
-				return a, fmt.Errorf("initialSamplingRate: want a ratio from 0 to 1, e.g. initialSamplingRate=0.25")
+			rate, err := params.Ratio(value)
+			if err != nil {
+				return a, fmt.Errorf("initialSamplingRate: %v, e.g. initialSamplingRate=0.25", err)
 			}
 			a.initial = &rate
 		default:

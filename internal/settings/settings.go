@@ -16,7 +16,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"golang.org/x/net/http/httpguts"
 
 	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/remotesampler"
@@ -28,10 +32,20 @@ type EnvError struct {
 	Name   string // the variable, e.g. OTEL_TRACES_SAMPLER
 	Value  string // what it was set to
 	Reason string // what was wrong, and what is allowed
+	Secret bool   // the value may hold a secret: the message leaves it out
 }
 
+// Error names the variable and the reason, and the value, but for a
+// secret; a URL's password is shown as xxxxx.
 func (e *EnvError) Error() string {
-	return fmt.Sprintf("bad setting %s=%q: %s", e.Name, e.Value, e.Reason)
+	if e.Secret {
+		return fmt.Sprintf("bad setting %s (its value is not shown: it may hold a secret): %s", e.Name, e.Reason)
+	}
+	value := e.Value
+	if u, err := url.Parse(value); err == nil && u.User != nil {
+		value = u.Redacted()
+	}
+	return fmt.Sprintf("bad setting %s=%q: %s", e.Name, value, e.Reason)
 }
 
 // ExitCode is the exit status for a service that stopped with err: 2 for a
@@ -90,7 +104,16 @@ func Load(service string, wrap func(slog.Handler) slog.Handler) (*Settings, erro
 		return nil, err
 	}
 	slog.SetDefault(logger)
+	// OpenTelemetry's own log lines (a header it cannot read, say) go
+	// through the same handler, not in a format of their own to stderr.
+	otel.SetLogger(logr.FromSlogHandler(logger.Handler()))
 	if _, err := sdkDisabled(); err != nil {
+		return nil, err
+	}
+	if err := checkNumbers(); err != nil {
+		return nil, err
+	}
+	if err := checkHeaders(); err != nil {
 		return nil, err
 	}
 	if err := checkSampler(); err != nil {
@@ -156,6 +179,74 @@ func loadFrontend() (Frontend, error) {
 	return f, nil
 }
 
+// numbers are the numeric OTEL_* settings that the SDK and the exporter
+// read, each a whole number within bounds: the SDK takes what it cannot
+// read, and what is out of range, without a word, and a typo would undo a
+// bound (an attribute length "abc" means no limit at all), a negative
+// queue panics, and a queue of two billion spans is allocated at start.
+// The queue's bound keeps a full queue of spans, each at most about 32
+// attributes of 1,024 characters, well under the pods' memory limit.
+var numbers = []struct {
+	name     string
+	min, max int64
+	unit     string
+}{
+	{"OTEL_BSP_MAX_QUEUE_SIZE", 1, 16384, "spans"},
+	{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, 16384, "spans"},
+	{"OTEL_BSP_SCHEDULE_DELAY", 1, 60000, "milliseconds"},
+	{"OTEL_BSP_EXPORT_TIMEOUT", 1, 300000, "milliseconds"},
+	{"OTEL_EXPORTER_OTLP_TIMEOUT", 1, 300000, "milliseconds"},
+	{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", 1, 300000, "milliseconds"},
+	{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 1, 65536, "characters"},
+	{"OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 1, 65536, "characters"},
+	{"OTEL_ATTRIBUTE_COUNT_LIMIT", 0, 1024, "attributes"},
+	{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, 1024, "attributes"},
+	{"OTEL_SPAN_EVENT_COUNT_LIMIT", 0, 1024, "events"},
+	{"OTEL_SPAN_LINK_COUNT_LIMIT", 0, 1024, "links"},
+	{"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, 1024, "attributes"},
+	{"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0, 1024, "attributes"},
+}
+
+func checkNumbers() error {
+	for _, n := range numbers {
+		v := os.Getenv(n.name)
+		if v == "" {
+			continue
+		}
+		if i, err := strconv.ParseInt(v, 10, 64); err != nil || i < n.min || i > n.max {
+			return &EnvError{Name: n.name, Value: v, Reason: fmt.Sprintf("want a whole number of %s from %d to %d", n.unit, n.min, n.max)}
+		}
+	}
+	return nil
+}
+
+// checkHeaders checks the headers that the OTLP exporter sends, as it reads
+// them (key=value,…, each value %-escaped): it leaves out a pair it cannot
+// read, with a log line that shows the value, a secret such as an API key.
+// The error names the key at most, never the value.
+func checkHeaders() error {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"} {
+		v := os.Getenv(name)
+		if v == "" {
+			continue
+		}
+		for i, pair := range strings.Split(v, ",") {
+			key, value, found := strings.Cut(pair, "=")
+			key = strings.TrimSpace(key)
+			reason := ""
+			if _, err := url.PathUnescape(value); !found || !httpguts.ValidHeaderFieldName(key) {
+				reason = fmt.Sprintf("pair %d is not key=value with a header name for key", i+1)
+			} else if err != nil {
+				reason = fmt.Sprintf("the value of %s has a bad %%-escape", strconv.Quote(key))
+			}
+			if reason != "" {
+				return &EnvError{Name: name, Reason: reason + "; want key=value,… with each value %-escaped", Secret: true}
+			}
+		}
+	}
+	return nil
+}
+
 // SDKDisabled reports whether OTEL_SDK_DISABLED turns tracing off, which
 // the SDK leaves to programs; Load has refused a value it cannot read.
 func SDKDisabled() bool {
@@ -175,6 +266,29 @@ func sdkDisabled() (bool, error) {
 	return disabled, nil
 }
 
+// SDKSampler is the sampler OTEL_TRACES_SAMPLER names, one of the SDK's
+// six, built as the SDK builds it (parentbased_always_on by default); Load
+// has refused any other name, and a ratio out of range.
+func SDKSampler() sdktrace.Sampler {
+	ratio := 1.0 // the SDK's, with no OTEL_TRACES_SAMPLER_ARG
+	if arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG"); strings.TrimSpace(arg) != "" {
+		ratio, _ = params.Ratio(arg)
+	}
+	switch Sampler() {
+	case "always_on":
+		return sdktrace.AlwaysSample()
+	case "always_off":
+		return sdktrace.NeverSample()
+	case "traceidratio":
+		return sdktrace.TraceIDRatioBased(ratio)
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample())
+	case "parentbased_traceidratio":
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))
+	}
+	return sdktrace.ParentBased(sdktrace.AlwaysSample())
+}
+
 // Sampler is OTEL_TRACES_SAMPLER as the SDK reads it: trimmed, in lower case.
 func Sampler() string {
 	return strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
@@ -191,8 +305,8 @@ func checkSampler() error {
 		if strings.TrimSpace(arg) == "" {
 			return nil // the SDK samples everything: ratio 1.0
 		}
-		if ratio, err := strconv.ParseFloat(strings.TrimSpace(arg), 64); err != nil || ratio < 0 || ratio > 1 {
-			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: "want a ratio from 0 to 1, e.g. 0.1"}
+		if _, err := params.Ratio(arg); err != nil {
+			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error() + ", e.g. 0.1"}
 		}
 		return nil
 	case remotesampler.Name:

@@ -127,3 +127,29 @@ func TestFrontendSettings(t *testing.T) {
 	_, err = settings.Load("backend", nil)
 	assert.ErrorContains(t, err, `bad setting JOB_TRACE="sideways": want "link" or "child"`)
 }
+
+// TestRefusedURLHidesPassword: a refused URL is named with its password
+// shown as xxxxx.
+func TestRefusedURLHidesPassword(t *testing.T) {
+	_, err := settings.ParseHTTPURL("BACKEND_URL", "ftp://alice:PASSWORD99@backend:8081")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "PASSWORD99")
+	assert.Contains(t, err.Error(), `bad setting BACKEND_URL="ftp://alice:xxxxx@backend:8081"`)
+}
+
+// TestSamplerDescriptions: each of the SDK's six samplers, as the
+// services build it, is the one the SDK would build for that name.
+func TestSamplerDescriptions(t *testing.T) {
+	for name, want := range map[string]string{
+		"":                         "ParentBased{root:AlwaysOnSampler,",
+		"always_on":                "AlwaysOnSampler",
+		"always_off":               "AlwaysOffSampler",
+		"traceidratio":             "TraceIDRatioBased{0.25}",
+		"parentbased_always_on":    "ParentBased{root:AlwaysOnSampler,",
+		"parentbased_always_off":   "ParentBased{root:AlwaysOffSampler,",
+		"parentbased_traceidratio": "ParentBased{root:TraceIDRatioBased{0.25},",
+	} {
+		testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER": name, "OTEL_TRACES_SAMPLER_ARG": "0.25"})
+		assert.Contains(t, settings.SDKSampler().Description(), want, "OTEL_TRACES_SAMPLER=%q", name)
+	}
+}
