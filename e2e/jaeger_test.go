@@ -305,6 +305,35 @@ func (a jaegerAPI) findTrace(t *testing.T, service, operation, key, value string
 	return jaegerTrace{}
 }
 
+// traces returns every trace stored with a span of service named
+// operation, in the last hour; Jaeger stores what it received within a
+// second or so, so it asks until two answers a second apart agree.
+func (a jaegerAPI) traces(t *testing.T, service, operation string) []jaegerTrace {
+	t.Helper()
+	q := url.Values{"service": {service}, "operation": {operation}, "lookback": {"1h"}, "limit": {"1000"}}
+	var last []jaegerTrace
+	for i := 0; i < 10; i++ {
+		time.Sleep(time.Second)
+		resp, err := http.Get(a.base + "/api/traces?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Data []jaegerTrace `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && len(out.Data) == len(last) {
+			return out.Data
+		}
+		last = out.Data
+	}
+	return last
+}
+
 // refs returns the span's references as "REFTYPE trace/span".
 func (s jaegerSpan) refs() []string {
 	var refs []string
