@@ -107,6 +107,7 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a 
 		}
 	}
 	a.BackendMillis = float64(a.took.Microseconds()) / 1000
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
@@ -114,7 +115,6 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a 
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if a.Error != "" {
 		fmt.Fprintln(w, a.Error)

@@ -157,4 +157,7 @@ func TestOversizedTraceState(t *testing.T) {
 	calls := p.backendCalls()
 	require.Len(t, calls, 1)
 	assert.Empty(t, calls[0].Get("tracestate"))
+	// The trace context itself did go on: without it, no tracestate
+	// would reach the backend either, and the check above would pass.
+	assert.Regexp(t, `^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$`, calls[0].Get("traceparent"))
 }

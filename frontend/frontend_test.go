@@ -243,6 +243,7 @@ func TestJSONAnswer(t *testing.T) {
 	resp, body := p.get(t, "/?user=bob", "Accept", "application/json")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), "no browser guesses another type")
 
 	var got struct {
 		Message   string  `json:"message"`
