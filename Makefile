@@ -155,15 +155,20 @@ screenshots: jaeger prometheus chromium ## write the README's pictures of the Ja
 	cd e2e && $(GO) test -tags e2e -count=1 -v -run '^(TestScreenshots|TestREDMetrics)$$' . $(E2E_FLAGS) -screenshots=$(CURDIR)/docs/images
 
 # The fuzzer sends arbitrary query strings and trace headers through the
-# frontend and backend handlers (frontend/fuzz_test.go). What it finds
-# interesting is kept in frontend/testdata/fuzz, which `make unit` replays.
+# frontend and backend handlers (frontend/fuzz_test.go), and straight to
+# the backend (backend/fuzz_test.go). What it finds interesting is kept in
+# each package's testdata/fuzz, which `make unit` replays.
 FUZZTIME ?= 60s
 # Each new input is shrunk for at most 2 s, not Go's 60 s: the seeds of
 # 20 KB headers would otherwise take most of the run to shrink.
-fuzz: ## fuzz the frontend for FUZZTIME (60s), keeping the corpus it finds
-	$(GO) test -run '^$$' -fuzz=FuzzFrontend -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./frontend/
-	cp "$$($(GO) env GOCACHE)"/fuzz/example.com/tracingdemo/frontend/FuzzFrontend/* frontend/testdata/fuzz/FuzzFrontend/
-	@echo "fuzz: corpus: $$(ls frontend/testdata/fuzz/FuzzFrontend | wc -l) inputs in frontend/testdata/fuzz/FuzzFrontend"
+fuzz: ## fuzz the frontend, then the backend, for FUZZTIME (60s) each, keeping the corpus found
+	@for target in frontend/FuzzFrontend backend/FuzzBackend; do \
+		pkg=$${target%/*}; name=$${target#*/}; \
+		$(GO) test -run '^$$' -fuzz=$$name -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./$$pkg/ || exit 1; \
+		mkdir -p $$pkg/testdata/fuzz/$$name; \
+		cp "$$($(GO) env GOCACHE)"/fuzz/example.com/tracingdemo/$$pkg/$$name/* $$pkg/testdata/fuzz/$$name/ 2>/dev/null || true; \
+		echo "fuzz: corpus: $$(ls $$pkg/testdata/fuzz/$$name | wc -l) inputs in $$pkg/testdata/fuzz/$$name"; \
+	done
 
 # What tracing costs, per exporter, measured side by side in one run
 # (e2e/bench_test.go): first one request through the frontend handler in

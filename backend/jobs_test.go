@@ -42,7 +42,7 @@ type jobsBackend struct {
 	logs  *testkit.SyncBuffer
 }
 
-func newJobsBackend(t *testing.T, jobTrace backend.JobTrace) *jobsBackend {
+func newJobsBackend(t testing.TB, jobTrace backend.JobTrace) *jobsBackend {
 	b := &jobsBackend{spans: tracetest.NewSpanRecorder(), logs: &testkit.SyncBuffer{}}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(b.spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
