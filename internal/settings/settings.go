@@ -165,8 +165,12 @@ func loadFrontend() (Frontend, error) {
 		return f, err
 	}
 	if f.JaegerUIURL != "" {
-		if _, err = ParseHTTPURL("JAEGER_UI_URL", f.JaegerUIURL); err != nil {
+		u, err := ParseHTTPURL("JAEGER_UI_URL", f.JaegerUIURL)
+		if err != nil {
 			return f, err
+		}
+		if u.User != nil { // every answer's trace link would carry it to the caller
+			return f, &EnvError{Name: "JAEGER_UI_URL", Value: f.JaegerUIURL, Reason: "want no user or password in it: it goes to every caller, in the trace link"}
 		}
 	}
 	if f.TrustCallerTrace, err = params.ParseBool(os.Getenv("TRUST_CALLER_TRACE")); err != nil {

@@ -111,7 +111,7 @@ func TestFrontendSettings(t *testing.T) {
 	assert.Equal(t, settings.BackendTimeout, s.Frontend.BackendTimeout)
 	assert.False(t, s.Frontend.TrustCallerTrace)
 	for name, bad := range map[string]string{
-		"BACKEND_URL": "localhost:8081", "JAEGER_UI_URL": "ftp://jaeger", "BACKEND_TIMEOUT": "0s", "TRUST_CALLER_TRACE": "yes",
+		"BACKEND_URL": "localhost:8081", "JAEGER_UI_URL": "http://admin:PASSWORD99@jaeger:16686", "BACKEND_TIMEOUT": "0s", "TRUST_CALLER_TRACE": "yes",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(name, bad)

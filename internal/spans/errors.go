@@ -5,6 +5,7 @@ package spans
 // batch would bury the service's own log lines.
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -43,10 +44,23 @@ func (h *errorHandler) Handle(err error) {
 		return
 	}
 	if h.limit.Allow() {
-		slog.Error("opentelemetry error", "err", err, "errors_suppressed", h.suppressed.Swap(0))
+		slog.Error("opentelemetry error", "err", cut(err.Error()), "errors_suppressed", h.suppressed.Swap(0))
 		return
 	}
 	h.suppressed.Add(1)
+}
+
+// maxError is the most of an error's text that the log keeps. A failed
+// export's error can carry the collector's answer, and a collector that
+// refuses a token may echo it back: the first bytes say what went wrong.
+const maxError = 256
+
+// cut is msg, cut to maxError bytes.
+func cut(msg string) string {
+	if len(msg) <= maxError {
+		return msg
+	}
+	return fmt.Sprintf("%s… (%d bytes)", msg[:maxError], len(msg))
 }
 
 // summarize logs the count of errors held back since the last line, if any.

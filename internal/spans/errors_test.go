@@ -75,3 +75,18 @@ func TestCallersBaggageIsNoError(t *testing.T) {
 	assert.Contains(t, lines[0], `"level":"WARN","msg":"a caller sent a malformed baggage header; it was ignored","err":"too many list-members in baggage-string"`)
 	assert.Contains(t, lines[1], `"level":"ERROR","msg":"opentelemetry error","err":"traces export: connection refused"`)
 }
+
+// TestExportErrorCut: an export error that carries the collector's whole
+// answer, here one that echoes a bearer token after 300 bytes, is logged
+// cut short: what went wrong, not what the collector sent back.
+func TestExportErrorCut(t *testing.T) {
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	installErrorHandler()
+	otel.Handle(errors.New("traces export: failed to send to http://collector:4318/v1/traces: 401 Unauthorized (body: " +
+		strings.Repeat("x", 300) + " token Bearer SECRET-TOKEN-42)"))
+	assert.Contains(t, buf.String(), "traces export: failed to send to http://collector:4318/v1/traces: 401 Unauthorized")
+	assert.NotContains(t, buf.String(), "SECRET-TOKEN-42")
+	assert.Less(t, buf.Len(), 600)
+}
