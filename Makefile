@@ -146,7 +146,7 @@ e2e: jaeger prometheus otelcol chromium ## the real binaries against a real Jaeg
 # scale-out tiers (e2e/scalefaults_test.go, the faults build tag: about
 # 4 minutes), which run only here.
 reliability: jaeger otelcol ## the fault tests, with their figures
-	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e,faults -count=1 -v -timeout 20m -run "TestSIGTERMUnderLoad|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal|TestTailSamplingFlood|TestTailSamplingMemoryBound|TestScale" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
+	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e,faults -count=1 -v -timeout 20m -run "TestSIGTERMUnderLoad|TestMemoryUnderAttack|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal|TestTailSamplingFlood|TestTailSamplingMemoryBound|TestScale" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
 # The pictures in the README, made by the browser test's machinery: the real
 # binaries, the real Jaeger and its real UI, in headless Chromium. Run it

@@ -94,9 +94,21 @@ func TestCompose(t *testing.T) {
 	checkNoStandInUnderOfficialNames(t)
 	// Jaeger's OTLP ports take spans from this machine only, and its UI
 	// and query API answer it only.
-	for _, port := range []string{"16686", "4317", "4318"} {
-		if out := strings.TrimSpace(c.must("port", "jaeger", port)); out != "127.0.0.1:"+port {
-			t.Errorf("docker compose port jaeger %s: %q, want 127.0.0.1:%s (this machine only)", port, out, port)
+	for service, ports := range map[string][]string{"jaeger": {"16686", "4317", "4318"}, "frontend": {"8080"}} {
+		for _, port := range ports {
+			if out := strings.TrimSpace(c.must("port", service, port)); out != "127.0.0.1:"+port {
+				t.Errorf("docker compose port %s %s: %q, want 127.0.0.1:%s (this machine only)", service, port, out, port)
+			}
+		}
+	}
+	// The services run bounded and with no privileges, and come back up
+	// after a crash.
+	for service, memory := range map[string]string{"frontend": "134217728", "backend": "134217728", "jaeger": "0"} {
+		id := strings.TrimSpace(c.must("ps", "-q", service))
+		out, err := exec.Command("docker", "inspect", "--format",
+			"{{.HostConfig.Memory}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.ReadonlyRootfs}}", id).CombinedOutput()
+		if want := memory + " [ALL] [no-new-privileges:true] unless-stopped true"; err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("%s's container: %q (%v), want memory, capabilities, options, restart and root filesystem %q", service, out, err, want)
 		}
 	}
 

@@ -3,12 +3,16 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -336,4 +340,79 @@ func p99(ds []time.Duration) time.Duration {
 	ds = slices.Clone(ds)
 	slices.Sort(ds)
 	return ds[len(ds)*99/100].Round(10 * time.Microsecond)
+}
+
+// TestMemoryUnderAttack: the two floods of the third probe, from one
+// client on loopback, held under the pods' memory limit (128 Mi), with the
+// services run as the manifests run them (GOMEMLIMIT): 6,000 idle
+// keep-alive connections, each after one GET /healthz, then 3,000
+// concurrent GET /?delay=10s. Before the caps: 136 MB for the first, 223 MB
+// (frontend) and 148 MB (backend) for the second.
+func TestMemoryUnderAttack(t *testing.T) {
+	const limitMB = 128
+	p := startPair(t, 0, append(exporterEnv("otlp-http"), "GOMEMLIMIT=96MiB")...)
+	addr := strings.TrimPrefix(p.frontendURL(""), "http://")
+
+	// 1. Idle connections: each asks once, then holds its connection.
+	var healthy, refused atomic.Int64
+	release := make(chan struct{})
+	var asked, held sync.WaitGroup
+	for range 6000 {
+		asked.Add(1)
+		held.Go(func() {
+			c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+			if err != nil {
+				refused.Add(1)
+				asked.Done()
+				return
+			}
+			defer c.Close()
+			fmt.Fprint(c, "GET /healthz HTTP/1.1\r\nHost: frontend\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if line, err := bufio.NewReader(c).ReadString('\n'); err == nil && strings.HasPrefix(line, "HTTP/1.1 200") {
+				healthy.Add(1)
+			}
+			asked.Done()
+			<-release
+		})
+	}
+	asked.Wait()
+	idleMB := statusKB(p.frontend, "VmHWM") / 1024
+	close(release)
+	held.Wait()
+
+	// 2. Requests in flight, each waiting on the backend's 10 s.
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var requests sync.WaitGroup
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
+	for range 3000 {
+		requests.Go(func() {
+			status := 0
+			if resp, err := client.Get(p.frontendURL("/?delay=10s")); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				status = resp.StatusCode
+			}
+			mu.Lock()
+			statuses[status]++
+			mu.Unlock()
+		})
+	}
+	requests.Wait()
+	frontendMB, backendMB := statusKB(p.frontend, "VmHWM")/1024, statusKB(p.backend, "VmHWM")/1024
+
+	fmt.Printf("reliability: 6,000 idle connections: %d answered /healthz, %d refused; then 3,000 concurrent GET /?delay=10s: %d answered 200, %d 503, %d no answer within 15 s; peak RSS frontend %d MB (%d MB after the idle connections), backend %d MB; limit %d MiB\n",
+		healthy.Load(), refused.Load(), statuses[200], statuses[503], statuses[0], frontendMB, idleMB, backendMB, limitMB)
+	if frontendMB >= limitMB || backendMB >= limitMB {
+		t.Errorf("peak RSS frontend %d MB, backend %d MB: want each under the pods' %d MiB", frontendMB, backendMB, limitMB)
+	}
+	if statuses[200] == 0 {
+		t.Errorf("no request answered 200 during the flood: %v", statuses)
+	}
+	for status := range statuses {
+		if status != 200 && status != 503 && status != 0 {
+			t.Errorf("%d requests answered %d: want 200 or 503", statuses[status], status)
+		}
+	}
 }

@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"time"
 
+	"sync/atomic"
+
 	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"example.com/tracingdemo/internal/ratelimit"
 )
 
 // healthPath answers 200 on both services, with no span and no log line, so
@@ -44,18 +48,33 @@ func Transport() *http.Transport {
 
 // Harden answers, before next (the traced handler):
 //   - GET and HEAD /healthz: no span, no log line;
+//   - past maxInFlight requests at once, 503 with Retry-After, no span,
+//     and a warning at most once per 10 s with the count;
 //   - a request body, which no route reads, is not waited for: the answer
 //     goes out at once and the connection is closed after it. Otherwise Go's
 //     server would read a body that trickles in, for up to its ReadTimeout,
 //     before it sent the answer.
 func Harden(next http.Handler) http.Handler {
+	inFlight := make(chan struct{}, maxInFlight)
+	var refused atomic.Int64
+	var warned ratelimit.Limiter
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 { // -1: a chunked body, of unknown length
 			w.Header().Set("Connection", "close")
 		}
 		switch {
 		case r.URL.Path != healthPath:
-			next.ServeHTTP(w, r)
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+				next.ServeHTTP(w, r)
+			default:
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "too many requests in flight; try again later", http.StatusServiceUnavailable)
+				if n := refused.Add(1); warned.Allow() {
+					slog.Warn("requests refused: too many in flight", "refused_so_far", n, "max_in_flight", maxInFlight)
+				}
+			}
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
 			fmt.Fprint(w, healthy)
 		default:

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"example.com/tracingdemo/internal/settings"
 )
 
@@ -33,6 +35,18 @@ const (
 	DrainTimeout = settings.BackendTimeout + 3*time.Second
 	writeTimeout = 2 * DrainTimeout
 	FlushTimeout = 5 * time.Second
+)
+
+// The bounds that keep a service under its pods' memory limit (128 Mi)
+// whatever a client does, measured by TestMemoryUnderAttack: each open
+// connection costs about 20 KB (a goroutine and its buffers), each request
+// in flight more, a call to the backend with it. Past maxConns, a new
+// connection waits in the kernel's queue until one closes; an idle one
+// closes after idleTimeout. Past maxInFlight, a request gets 503 (Harden).
+const (
+	maxConns    = 1024
+	maxInFlight = 256
+	idleTimeout = 30 * time.Second
 )
 
 // maxHeaderBytes caps request headers (larger ones get 431). W3C caps
@@ -56,7 +70,7 @@ func New(handler http.Handler, logger *slog.Logger) *Server {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}, logger: logger}
@@ -72,7 +86,8 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return settings.Refused("ADDR", err)
 	}
-	s.logger.Info("listening", "addr", ln.Addr().String())
+	s.logger.Info("listening", "addr", ln.Addr().String(), "max_connections", maxConns, "max_in_flight", maxInFlight)
+	ln = netutil.LimitListener(ln, maxConns)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.Server.Serve(ln) }()
 	select {
