@@ -56,10 +56,7 @@ func Setup(ctx context.Context, serviceName string, exporter sdktrace.SpanExport
 // or none with OTEL_SDK_DISABLED. A new root with a link, a job's span, is
 // sampled exactly when the span it links to was (internal/linksampler).
 func sampler(res *resource.Resource) sdktrace.Sampler {
-	switch {
-	case settings.SDKDisabled():
-		return sdktrace.NeverSample()
-	case settings.Sampler() == remotesampler.Name: // the rate Jaeger sets, decided at the root
+	if settings.Sampler() == remotesampler.Name && !settings.SDKDisabled() { // the rate Jaeger sets
 		return linksampler.Wrap(sdktrace.ParentBased(remotesampler.New(res)))
 	}
 	return linksampler.Wrap(settings.SDKSampler())

@@ -272,8 +272,13 @@ func sdkDisabled() (bool, error) {
 
 // SDKSampler is the sampler OTEL_TRACES_SAMPLER names, one of the SDK's
 // six, built as the SDK builds it (parentbased_always_on by default); Load
-// has refused any other name, and a ratio out of range.
+// has refused any other name, and a ratio out of range. With
+// OTEL_SDK_DISABLED=true, which the SDK leaves to programs, it samples
+// nothing.
 func SDKSampler() sdktrace.Sampler {
+	if SDKDisabled() {
+		return sdktrace.NeverSample()
+	}
 	ratio := 1.0 // the SDK's, with no OTEL_TRACES_SAMPLER_ARG
 	if arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG"); strings.TrimSpace(arg) != "" {
 		ratio, _ = params.Ratio(arg)
