@@ -71,7 +71,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		// The work (delay, fail) is a job, done later (jobs.go): no waiting.
 		if err := h.jobs.publish(ctx, p); err != nil {
 			h.logger.WarnContext(ctx, "job not queued", "err", err)
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			server.Unavailable(w, err) // the reason, without the queue's figures
 			return
 		}
 		server.Reply(w, "hello, "+user+", from the backend: your job is queued")

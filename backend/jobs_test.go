@@ -170,7 +170,8 @@ func TestJobQueueFull(t *testing.T) {
 	}
 	status, body := b.queue(t, "delay=10s")
 	assert.Equal(t, http.StatusServiceUnavailable, status)
-	assert.Equal(t, "job queue full: 100 jobs waiting; try again later\n", body)
+	assert.Equal(t, "job queue full; try again later\n", body, "no internal figure in the public answer")
+	assert.Contains(t, b.logs.String(), `"err":"job queue full; try again later (100 jobs waiting)"`, "the log has it")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -27,6 +27,7 @@ var (
 	errBackendFailed      = errors.New("backend failed")      // 502: the backend answered with an error
 	errBackendUnavailable = errors.New("backend unavailable") // 502: the backend could not be reached
 	errBackendTimeout     = errors.New("backend timed out")   // 504: the backend did not answer in time
+	errBackendBusy        = errors.New("backend busy")        // 503: the backend answered 503, try again later
 )
 
 // statusOf maps the handler's errors to HTTP status codes, in one place.
@@ -36,6 +37,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, errBackendTimeout):
 		return http.StatusGatewayTimeout
+	case errors.Is(err, errBackendBusy):
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusBadGateway
 	}
@@ -57,7 +60,11 @@ func (h *handler) readReply(resp *http.Response) (string, error) {
 	if err != nil {
 		return "", h.backendError(err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusServiceUnavailable: // its queue is full, or it is stopping
+		return "", fmt.Errorf("%w: %s", errBackendBusy, firstLine(body))
+	default:
 		return "", fmt.Errorf("%w: %s: %s", errBackendFailed, resp.Status, firstLine(body))
 	}
 	return firstLine(body), nil
@@ -92,6 +99,9 @@ func (h *handler) respondError(w http.ResponseWriter, r *http.Request, err error
 		level = slog.LevelWarn
 	}
 	h.logger.Log(r.Context(), level, "request failed", "status", status, "err", err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	h.respond(w, r, status, answer{Error: publicMessage(err)})
 }
 

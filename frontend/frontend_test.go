@@ -512,3 +512,22 @@ func TestUnsampledStillPropagates(t *testing.T) {
 	assert.Equal(t, "user=alice", calls[0].Get("baggage"), "baggage travels whatever the sampling")
 	p.waitSpans(t, 0)
 }
+
+// TestBackendBusyRelayed: when the backend's job queue is full, the
+// frontend answers 503 with Retry-After, as the backend did, not 502, and
+// its answer names no internal figure.
+func TestBackendBusyRelayed(t *testing.T) {
+	p := newPair(t)
+	for i := range 104 { // 4 workers busy, 100 jobs waiting
+		resp, body := p.get(t, "/?async=true&delay=10s")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "job %d: %s", i, body)
+	}
+	resp, body := p.get(t, "/?async=true&delay=10s")
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	assert.Equal(t, "backend busy: job queue full; try again later", firstLine(body))
+	assert.NotContains(t, body, "waiting", "no internal figure")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p.jobs.Finish(ctx)
+}

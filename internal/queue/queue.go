@@ -13,15 +13,18 @@ import (
 	"sync/atomic"
 )
 
-// ErrStopping is Put's answer once Finish has begun.
-var ErrStopping = errors.New("the backend is stopping: no new jobs")
+// Put's answers when it queues nothing. Neither names the queue's size:
+// they are for whoever sent the request, the span and the log say more.
+var (
+	ErrFull     = errors.New("job queue full; try again later")
+	ErrStopping = errors.New("the backend is stopping: no new jobs")
+)
 
 // Queue holds jobs of type T until a worker does them.
 type Queue[T any] struct {
 	mu      sync.Mutex // Put against Finish: no send on a closed queue
 	stopped bool
 	jobs    chan T
-	full    error // Put's answer when the queue is full
 
 	logger   *slog.Logger
 	cutShort context.CancelFunc // ends the context of every job still running
@@ -37,7 +40,6 @@ func Start[T any](size, workers int, logger *slog.Logger, do func(context.Contex
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Queue[T]{
 		jobs:     make(chan T, size),
-		full:     fmt.Errorf("job queue full: %d jobs waiting; try again later", size),
 		logger:   logger,
 		cutShort: cancel,
 	}
@@ -67,7 +69,7 @@ func (q *Queue[T]) Put(job T) error {
 	case q.jobs <- job:
 		return nil
 	default:
-		return q.full
+		return fmt.Errorf("%w (%d jobs waiting)", ErrFull, len(q.jobs))
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"example.com/tracingdemo/internal/queue"
 	"example.com/tracingdemo/internal/ratelimit"
 )
 
@@ -85,6 +87,18 @@ func Harden(next http.Handler) http.Handler {
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, fmt.Sprintf("method %s not allowed here", Method(r)), http.StatusMethodNotAllowed)
+}
+
+// Unavailable answers 503 with Retry-After, and the reason err wraps:
+// queue.ErrFull or queue.ErrStopping, not the figures wrapped around it.
+func Unavailable(w http.ResponseWriter, err error) {
+	for _, public := range []error{queue.ErrFull, queue.ErrStopping} {
+		if errors.Is(err, public) {
+			err = public
+		}
+	}
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, err.Error(), http.StatusServiceUnavailable)
 }
 
 // Reply answers 200 with the line text.
