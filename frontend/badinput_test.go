@@ -117,6 +117,12 @@ func TestSlowBodyNotWaitedFor(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.True(t, strings.HasPrefix(string(body), "hello, erin, from the backend"), string(body))
 	assert.True(t, resp.Close, "the connection is not kept: the rest of the body is still on it")
+	// And the server closes it right after the answer, rather than read
+	// the trickle for up to its ReadTimeout first.
+	answered := time.Now()
+	_, err = conn.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the server closed the connection")
+	assert.Less(t, time.Since(answered), 2*time.Second, "closed right after the answer, not after the 10 s ReadTimeout")
 }
 
 // TestClientCancels: a client that hangs up mid-request cancels the

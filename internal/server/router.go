@@ -53,9 +53,10 @@ func Transport() *http.Transport {
 //   - past maxInFlight requests at once, 503 with Retry-After, no span,
 //     and a warning at most once per 10 s with the count;
 //   - a request body, which no route reads, is not waited for: the answer
-//     goes out at once and the connection is closed after it. Otherwise Go's
-//     server would read a body that trickles in, for up to its ReadTimeout,
-//     before it sent the answer.
+//     goes out at once and the connection is closed right after it.
+//     Otherwise Go's server would read a body that trickles in, for up to
+//     its ReadTimeout, before it sent the answer, and again before it
+//     closed.
 func Harden(next http.Handler) http.Handler {
 	inFlight := make(chan struct{}, maxInFlight)
 	var refused atomic.Int64
@@ -63,6 +64,9 @@ func Harden(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 { // -1: a chunked body, of unknown length
 			w.Header().Set("Connection", "close")
+			// Once answered, the server would read the rest of the body
+			// before it closed: a read deadline of now ends that at once.
+			defer http.NewResponseController(w).SetReadDeadline(time.Now())
 		}
 		switch {
 		case r.URL.Path != healthPath:
