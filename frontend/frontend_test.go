@@ -363,6 +363,16 @@ func TestCallersTrace(t *testing.T) {
 		assert.Equal(t, callerSpan, root.Links()[0].SpanContext.SpanID().String())
 		assert.NotContains(t, resp.Header.Get("traceresponse"), callerTrace)
 	})
+	t.Run("nothing more of the caller's say at the public edge", func(t *testing.T) {
+		p := newPair(t)
+		resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-"+callerSpan+"-01",
+			"tracestate", "vendor="+strings.Repeat("x", 200), "X-Forwarded-For", "6.6.6.6", "Forwarded", "for=6.6.6.6")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		root := spanNamed(t, p.waitSpans(t, 5), "GET /")
+		require.Len(t, root.Links(), 1)
+		assert.Empty(t, root.Links()[0].SpanContext.TraceState().String(), "the link holds the caller's IDs, not its tracestate")
+		assert.Equal(t, "127.0.0.1", testkit.Attr(root, "client.address").Emit(), "the peer's own address, not X-Forwarded-For")
+	})
 	t.Run("joined, when trusted", func(t *testing.T) {
 		p := newPair(t, trusted)
 		resp, _ := p.get(t, "/", "traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")

@@ -46,7 +46,7 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 			route, _ := server.Route(router, r)
 			return server.Method(r) + " " + route
 		}),
-	))
+	), public)
 }
 
 // Transport is the client side of a traced HTTP call: every request sent

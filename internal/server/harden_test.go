@@ -20,7 +20,7 @@ func TestInFlightCap(t *testing.T) {
 			started.Done()
 			<-release
 		}
-	}))
+	}), false)
 	var done sync.WaitGroup
 	started.Add(maxInFlight)
 	for range maxInFlight {

@@ -50,6 +50,10 @@ func Transport() *http.Transport {
 
 // Harden answers, before next (the traced handler):
 //   - GET and HEAD /healthz: no span, no log line;
+//   - at a public edge (public), the caller's tracestate, X-Forwarded-For
+//     and Forwarded are dropped before the span starts: its link holds the
+//     caller's trace and span IDs only, and client.address is the peer's
+//     own address, not one a stranger wrote;
 //   - past maxInFlight requests at once, 503 with Retry-After, no span,
 //     and a warning at most once per 10 s with the count;
 //   - a request body, which no route reads, is not waited for: the answer
@@ -57,11 +61,16 @@ func Transport() *http.Transport {
 //     Otherwise Go's server would read a body that trickles in, for up to
 //     its ReadTimeout, before it sent the answer, and again before it
 //     closed.
-func Harden(next http.Handler) http.Handler {
+func Harden(next http.Handler, public bool) http.Handler {
 	inFlight := make(chan struct{}, maxInFlight)
 	var refused atomic.Int64
 	var warned ratelimit.Limiter
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if public {
+			for _, name := range []string{"Tracestate", "X-Forwarded-For", "Forwarded"} {
+				r.Header.Del(name)
+			}
+		}
 		if r.ContentLength != 0 { // -1: a chunked body, of unknown length
 			w.Header().Set("Connection", "close")
 			// Once answered, the server would read the rest of the body
