@@ -36,7 +36,7 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 		}
 		server.ServeLogged(logger, route, router, w, r) // a log line with the trace ID
 	})
-	return server.Harden(otelhttp.NewHandler(traced, "", // Harden: /healthz, with no span
+	return server.Harden(otelhttp.NewHandler(traced, "", // Harden: /healthz with no span, the limits
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(propagator),
 		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return public }),

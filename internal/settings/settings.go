@@ -270,32 +270,31 @@ func sdkDisabled() (bool, error) {
 	return disabled, nil
 }
 
+// sdkSamplers are the SDK's six samplers, by the names OTEL_TRACES_SAMPLER
+// gives them ("" is its default), each built as the SDK builds it from the
+// ratio of OTEL_TRACES_SAMPLER_ARG, which only the ratio samplers read.
+var sdkSamplers = map[string]func(ratio float64) sdktrace.Sampler{
+	"":                       func(float64) sdktrace.Sampler { return sdktrace.ParentBased(sdktrace.AlwaysSample()) },
+	"parentbased_always_on":  func(float64) sdktrace.Sampler { return sdktrace.ParentBased(sdktrace.AlwaysSample()) },
+	"parentbased_always_off": func(float64) sdktrace.Sampler { return sdktrace.ParentBased(sdktrace.NeverSample()) },
+	"always_on":              func(float64) sdktrace.Sampler { return sdktrace.AlwaysSample() },
+	"always_off":             func(float64) sdktrace.Sampler { return sdktrace.NeverSample() },
+	"traceidratio":           func(r float64) sdktrace.Sampler { return sdktrace.TraceIDRatioBased(r) },
+	"parentbased_traceidratio": func(r float64) sdktrace.Sampler {
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(r))
+	},
+}
+
 // SDKSampler is the sampler OTEL_TRACES_SAMPLER names, one of the SDK's
-// six, built as the SDK builds it (parentbased_always_on by default); Load
-// has refused any other name, and a ratio out of range. With
-// OTEL_SDK_DISABLED=true, which the SDK leaves to programs, it samples
-// nothing.
+// six (sdkSamplers); Load has refused any other name, and a ratio out of
+// range. With OTEL_SDK_DISABLED=true, which the SDK leaves to programs, it
+// samples nothing.
 func SDKSampler() sdktrace.Sampler {
 	if SDKDisabled() {
 		return sdktrace.NeverSample()
 	}
-	ratio := 1.0 // the SDK's, with no OTEL_TRACES_SAMPLER_ARG
-	if arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG"); strings.TrimSpace(arg) != "" {
-		ratio, _ = params.Ratio(arg)
-	}
-	switch Sampler() {
-	case "always_on":
-		return sdktrace.AlwaysSample()
-	case "always_off":
-		return sdktrace.NeverSample()
-	case "traceidratio":
-		return sdktrace.TraceIDRatioBased(ratio)
-	case "parentbased_always_off":
-		return sdktrace.ParentBased(sdktrace.NeverSample())
-	case "parentbased_traceidratio":
-		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))
-	}
-	return sdktrace.ParentBased(sdktrace.AlwaysSample())
+	ratio, _ := samplerRatio()
+	return sdkSamplers[Sampler()](ratio)
 }
 
 // Sampler is OTEL_TRACES_SAMPLER as the SDK reads it: trimmed, in lower case.
@@ -303,30 +302,36 @@ func Sampler() string {
 	return strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
 }
 
-// checkSampler accepts the samplers the Go SDK knows, and a ratio from 0 to 1
-// for the two that take one, and jaeger_remote, which tracing.Setup builds.
-func checkSampler() error {
+// samplerRatio is OTEL_TRACES_SAMPLER_ARG as the ratio samplers read it:
+// 1.0, as the SDK's, when it is unset.
+func samplerRatio() (float64, error) {
 	arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
-	switch sampler := Sampler(); sampler {
-	case "", "always_on", "always_off", "parentbased_always_on", "parentbased_always_off":
-		return nil
-	case "traceidratio", "parentbased_traceidratio":
-		if strings.TrimSpace(arg) == "" {
-			return nil // the SDK samples everything: ratio 1.0
-		}
-		if _, err := params.Ratio(arg); err != nil {
-			return &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error() + ", e.g. 0.1"}
-		}
-		return nil
-	case remotesampler.Name:
-		if err := remotesampler.CheckArg(arg); err != nil {
+	if strings.TrimSpace(arg) == "" {
+		return 1, nil
+	}
+	ratio, err := params.Ratio(arg)
+	if err != nil {
+		return 0, &EnvError{Name: "OTEL_TRACES_SAMPLER_ARG", Value: arg, Reason: err.Error() + ", e.g. 0.1"}
+	}
+	return ratio, nil
+}
+
+// checkSampler accepts the SDK's samplers, with a ratio from 0 to 1 for the
+// two that take one, and jaeger_remote, which tracing.Setup builds.
+func checkSampler() error {
+	switch sampler := Sampler(); {
+	case sampler == remotesampler.Name:
+		if err := remotesampler.CheckArg(os.Getenv("OTEL_TRACES_SAMPLER_ARG")); err != nil {
 			return Refused("OTEL_TRACES_SAMPLER_ARG", err)
 		}
-		return nil
-	default:
+	case sdkSamplers[sampler] == nil:
 		return &EnvError{Name: "OTEL_TRACES_SAMPLER", Value: sampler,
 			Reason: "want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or " + remotesampler.Name}
+	case strings.HasSuffix(sampler, "traceidratio"):
+		_, err := samplerRatio()
+		return err
 	}
+	return nil
 }
 
 // oneOf reads the variable name, which must be one of values; fallback
