@@ -25,7 +25,7 @@ func (p *pair) serve(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := server.New(p.handler, slog.New(slog.DiscardHandler))
+	srv := server.New("frontend", p.handler, slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
 	go func() { done <- srv.Server.Serve(ln) }() // the http.Server's, on ln
 	t.Cleanup(func() {

@@ -56,7 +56,7 @@ func run(name, addr string) error {
 	// Listen, and serve until SIGINT (Ctrl-C) or SIGTERM (docker stop).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := server.New(handler, cfg.Logger) // timeouts on every phase of a request
+	srv := server.New(name, handler, cfg.Logger) // timeouts on every phase of a request
 	if err := srv.Serve(ctx, addr); err != nil {
 		return err
 	}

@@ -57,13 +57,14 @@ const maxHeaderBytes = 32 << 10
 // Server is a service's HTTP server.
 type Server struct {
 	*http.Server
+	name   string // the service's, for the line that says it listens
 	logger *slog.Logger
 }
 
-// New returns handler's server, which has a timeout on every phase of a
-// request, and logs its own complaints (a bad TLS handshake, a panic) as
-// warnings.
-func New(handler http.Handler, logger *slog.Logger) *Server {
+// New returns the server of the service name for handler, which has a
+// timeout on every phase of a request, and logs its own complaints (a bad
+// TLS handshake, a panic) as warnings.
+func New(name string, handler http.Handler, logger *slog.Logger) *Server {
 	return &Server{Server: &http.Server{
 		Handler: handler,
 		// A client that trickles its headers (slowloris) is cut off.
@@ -73,7 +74,7 @@ func New(handler http.Handler, logger *slog.Logger) *Server {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}, logger: logger}
+	}, name: name, logger: logger}
 }
 
 // Serve listens on addr (ADDR) and serves until ctx ends. Then it logs that
@@ -86,7 +87,7 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return settings.Refused("ADDR", err)
 	}
-	s.logger.Info("listening", "addr", ln.Addr().String(), "max_connections", maxConns, "max_in_flight", maxInFlight)
+	s.logger.Info(s.name+" listening", "addr", ln.Addr().String(), "max_connections", maxConns, "max_in_flight", maxInFlight)
 	ln = netutil.LimitListener(ln, maxConns)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.Server.Serve(ln) }()
