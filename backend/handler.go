@@ -70,7 +70,6 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	if p.Async {
 		// The work (delay, fail) is a job, done later (jobs.go): no waiting.
 		if err := h.jobs.publish(ctx, p); err != nil {
-			h.logger.WarnContext(ctx, "job not queued", "err", err)
 			server.Unavailable(w, err) // the reason, without the queue's figures
 			return
 		}

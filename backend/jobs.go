@@ -1,11 +1,11 @@
 package backend
 
 // This file is the work that outlives the request: with async=true, hello
-// publishes a job and answers at once; a worker does the job later, in a
-// span linked to the one that sent it, through the trace context in the
+// publishes a job and answers at once; a worker does it later, in a span
+// linked to the one that sent it, through the trace context in the
 // message's headers. The queue is in-process (internal/queue); through a
-// broker such as NATS, propagation.HeaderCarrier(msg.Header) takes the
-// place of MapCarrier below, and nothing else changes.
+// broker such as NATS, propagation.HeaderCarrier(msg.Header) takes the place
+// of MapCarrier below, and nothing else changes.
 
 import (
 	"context"
@@ -67,23 +67,22 @@ func (j *Jobs) publish(ctx context.Context, job params.Hello) error {
 	ctx, span := j.tracer.Start(ctx, "send "+queueName,
 		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(messageAttrs(msg, semconv.MessagingOperationTypeSend)...))
 	defer span.End()
-
 	// Write the trace context (this span) and the baggage into the
 	// message's headers: the worker reads them back in process.
 	j.propagator.Inject(ctx, propagation.MapCarrier(msg.headers))
-	if err := j.Put(msg); err != nil {
+	err := j.Put(msg)
+	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
-		return err
 	}
-	return nil
+	return err
 }
 
-// process does one job, inside the CONSUMER span "process jobs". The
-// request that sent it was answered long ago, its trace complete: so by
-// default the job's span begins a trace of its own, linked to the request's.
-func (j *Jobs) process(ctx context.Context, msg message) {
-	// The trace context and the baggage the headers carry, as a context.
+// process does one job, which waited for a worker, inside the CONSUMER span
+// "process jobs". The request that sent it was answered long ago, its trace
+// complete: so by default the job's span begins a trace of its own, linked.
+func (j *Jobs) process(ctx context.Context, msg message, waited time.Duration) {
+	// The trace context and the baggage (the user) the headers carry.
 	sent := j.propagator.Extract(ctx, propagation.MapCarrier(msg.headers))
 	opts := []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindConsumer),
@@ -96,11 +95,15 @@ func (j *Jobs) process(ctx context.Context, msg message) {
 	}
 	ctx, span := j.tracer.Start(sent, "process "+queueName, opts...)
 	defer span.End()
-	span.AddEvent("job started")
-	// The baggage came in the headers too.
+	span.SetAttributes(attribute.String("waited", waited.String()))
 	if user := baggage.FromContext(ctx).Member("user").Value(); user != "" {
 		span.SetAttributes(attribute.String("user", user))
 	}
+	if ctx.Err() != nil { // the backend stopped before a worker was free
+		span.SetStatus(codes.Error, "never started: the backend stopped first")
+		return
+	}
+	span.AddEvent("job started")
 
 	if msg.job.Delay > 0 {
 		span.AddEvent("working", trace.WithAttributes(attribute.String("delay", msg.job.Delay.String())))
@@ -120,8 +123,7 @@ func (j *Jobs) process(ctx context.Context, msg message) {
 	span.AddEvent("job done")
 }
 
-// messageAttrs are the OpenTelemetry conventions' attributes of a span
-// that sends or processes msg.
+// messageAttrs are the messaging conventions' attributes of msg's spans.
 func messageAttrs(msg message, op attribute.KeyValue) []attribute.KeyValue {
 	return []attribute.KeyValue{
 		semconv.MessagingSystemKey.String("in-process"),

@@ -19,6 +19,12 @@ import (
 // MaxDelay is the longest delay= a caller may ask for.
 const MaxDelay = 10 * time.Second
 
+// MaxJobDelay is the longest delay= of a job (async=true). The backend's 4
+// workers then free at least 2 places a second in its queue of 100, so that
+// a caller who asks for a job every second cannot keep it full for others,
+// as it could with 10 s jobs (0.4 places a second).
+const MaxJobDelay = 2 * time.Second
+
 // Hello is what a request asks of the backend.
 type Hello struct {
 	Delay time.Duration // delay=200ms: the backend waits that long
@@ -57,6 +63,9 @@ func FromQuery(rawQuery string) (Hello, error) {
 		if *flag.value, err = ParseBool(q.Get(flag.name)); err != nil {
 			return p, fmt.Errorf("%s=%s: %v", flag.name, Quote(q.Get(flag.name)), err)
 		}
+	}
+	if p.Async && p.Delay > MaxJobDelay {
+		return p, fmt.Errorf("delay=%s: a job (async=true) waits at most %s", Quote(q.Get("delay")), MaxJobDelay)
 	}
 	return p, nil
 }

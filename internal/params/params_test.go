@@ -27,6 +27,9 @@ func TestFromQuery(t *testing.T) {
 		{query: "fail=TRUE", wantErr: `fail="TRUE": want true or false`},
 		{query: "fail=t", wantErr: `fail="t": want true or false`},
 		{query: "async=true&delay=2s", want: Hello{Delay: 2 * time.Second, Async: true}},
+		// A job is shorter, so that the queue drains (MaxJobDelay).
+		{query: "async=true&delay=2.001s", wantErr: `delay="2.001s": a job (async=true) waits at most 2s`},
+		{query: "delay=10s&async=true", wantErr: `delay="10s": a job (async=true) waits at most 2s`},
 		{query: "async=yes", wantErr: `async="yes": want true or false`},
 		// A long value is echoed cut short.
 		{query: "delay=" + strings.Repeat("9", 36000), wantErr: `delay="` + strings.Repeat("9", 64) + `"… (36000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},

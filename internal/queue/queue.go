@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"example.com/tracingdemo/internal/ratelimit"
 )
 
 // Put's answers when it queues nothing. Neither names the queue's size:
@@ -24,32 +27,50 @@ var (
 type Queue[T any] struct {
 	mu      sync.Mutex // Put against Finish: no send on a closed queue
 	stopped bool
-	jobs    chan T
+	jobs    chan queued[T]
 
 	logger   *slog.Logger
 	cutShort context.CancelFunc // ends the context of every job still running
 	running  sync.WaitGroup
-	done     atomic.Int64 // jobs done, and cut short, for the line at stop
-	cut      atomic.Int64
+	// For the line at stop: jobs done, cut short while running, and cut
+	// short before a worker took them.
+	done, cut, notStarted atomic.Int64
+	// Refused jobs are logged at most once per ratelimit.Interval, with
+	// the count since the last line: one caller cannot flood the log.
+	refused atomic.Int64
+	warned  ratelimit.Limiter
+}
+
+// queued is a job, and when it was queued.
+type queued[T any] struct {
+	job T
+	at  time.Time
 }
 
 // Start starts workers, each of which calls do for one job at a time,
-// from a queue that holds size jobs. A job's context ends when Finish runs
-// out of time: do returns then, and the job counts as cut short.
-func Start[T any](size, workers int, logger *slog.Logger, do func(context.Context, T)) *Queue[T] {
+// from a queue that holds size jobs, with how long the job waited for a
+// worker. A job's context ends when Finish runs out of time: do returns
+// then, and the job counts as cut short. A job that had not started then
+// is still given to do, its context already ended, so that it too ends a
+// span: do can tell it from a job that ran by ctx.Err() on entry.
+func Start[T any](size, workers int, logger *slog.Logger, do func(ctx context.Context, job T, waited time.Duration)) *Queue[T] {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &Queue[T]{
-		jobs:     make(chan T, size),
+		jobs:     make(chan queued[T], size),
 		logger:   logger,
 		cutShort: cancel,
 	}
 	for range workers {
 		q.running.Go(func() {
-			for job := range q.jobs {
-				do(ctx, job)
-				if ctx.Err() != nil {
+			for j := range q.jobs {
+				started := ctx.Err() == nil
+				do(ctx, j.job, time.Since(j.at))
+				switch {
+				case !started:
+					q.notStarted.Add(1)
+				case ctx.Err() != nil:
 					q.cut.Add(1)
-				} else {
+				default:
 					q.done.Add(1)
 				}
 			}
@@ -59,14 +80,26 @@ func Start[T any](size, workers int, logger *slog.Logger, do func(context.Contex
 }
 
 // Put queues job, or says why it cannot: the queue is full, or stopping.
+// A refusal is logged too, at most once per ratelimit.Interval.
 func (q *Queue[T]) Put(job T) error {
+	err := q.put(job)
+	if err != nil {
+		if n := q.refused.Add(1); q.warned.Allow() {
+			q.logger.Warn("job not queued", "err", err, "refused_since_last_line", n)
+			q.refused.Add(-n)
+		}
+	}
+	return err
+}
+
+func (q *Queue[T]) put(job T) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.stopped {
 		return ErrStopping
 	}
 	select {
-	case q.jobs <- job:
+	case q.jobs <- queued[T]{job, time.Now()}:
 		return nil
 	default:
 		return fmt.Errorf("%w (%d jobs waiting)", ErrFull, len(q.jobs))
@@ -89,5 +122,5 @@ func (q *Queue[T]) Finish(ctx context.Context) {
 	q.running.Wait()
 	stop()
 	q.cutShort() // the workers are gone: release their context
-	q.logger.Info("jobs at stop", "done", q.done.Load(), "cut_short", q.cut.Load())
+	q.logger.Info("jobs at stop", "done", q.done.Load(), "cut_short", q.cut.Load(), "never_started", q.notStarted.Load())
 }
