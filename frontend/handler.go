@@ -33,7 +33,7 @@ func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapProp
 		logger: logger,
 	}
 	r := server.NewRouter()
-	r.HandleFunc("/", h.hello).Methods(http.MethodGet)
+	r.HandleFunc("/", h.hello).Methods(http.MethodGet, http.MethodHead)
 	// otelhttp's SERVER span is the root of the trace. The frontend is the
 	// public edge: a caller's trace is linked, not joined, unless
 	// TRUST_CALLER_TRACE says the caller is one of ours.

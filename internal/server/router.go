@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,9 @@ func Transport() *http.Transport {
 //   - at a public edge (public), the caller's tracestate, X-Forwarded-For
 //     and Forwarded are dropped before the span starts: its link holds the
 //     caller's trace and span IDs only, and client.address is the peer's
-//     own address, not one a stranger wrote;
+//     own address, not one a stranger wrote. The Host the caller wrote is
+//     replaced by the address its connection reached, which otelhttp
+//     records as server.address;
 //   - past maxInFlight requests at once, 503 with Retry-After, no span,
 //     and a warning at most once per 10 s with the count;
 //   - a request body, which no route reads, is not waited for: the answer
@@ -68,6 +71,9 @@ func Harden(next http.Handler, public bool) http.Handler {
 		if public {
 			for _, name := range []string{"Tracestate", "X-Forwarded-For", "Forwarded"} {
 				r.Header.Del(name)
+			}
+			if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+				r.Host = local.String()
 			}
 		}
 		if r.ContentLength != 0 { // -1: a chunked body, of unknown length

@@ -16,7 +16,7 @@ import (
 )
 
 // Get requests url with headers given as name, value pairs, and returns the
-// response with its body read.
+// response with its body read. A "Host" header names the host to send.
 func Get(t testing.TB, url string, headers ...string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -25,6 +25,9 @@ func Get(t testing.TB, url string, headers ...string) (*http.Response, string) {
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host // net/http sends req.Host, not a Host header
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
