@@ -6,7 +6,7 @@
 # The two base images. Build arguments, so that a test on a machine with no
 # registry can put local stand-ins in their place (scripts/docker-stand-ins.sh);
 # left alone, they are the official images.
-ARG GO_IMAGE=golang:1.27
+ARG GO_IMAGE=golang:1.27.3
 ARG RUN_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 # Build stage: the Go toolchain.

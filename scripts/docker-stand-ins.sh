@@ -6,7 +6,7 @@
 # never under the official name, so that a user's `docker compose up` can
 # never pick one up:
 #
-#   golang:1.27                                 tracingdemo-stand-in/golang:1.27
+#   golang:1.27.3                               tracingdemo-stand-in/golang:1.27.3
 #       the Go toolchain go.mod names, on busybox
 #   gcr.io/distroless/static-debian12:nonroot   tracingdemo-stand-in/distroless-static:nonroot
 #       CA certificates and /etc/passwd; no shell
@@ -31,10 +31,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The Go that go.mod names, as the Makefile uses, fetched from the Go module
-# proxy: the stand-in for golang:1.27 is made from it.
+# proxy: the stand-in for golang:1.27.3 is made from it.
 export GOTOOLCHAIN=${GOTOOLCHAIN:-$(sed -n 's/^toolchain //p' go.mod)}
 
-GOLANG_IMAGE=golang:1.27
+GOLANG_IMAGE=golang:1.27.3
 DISTROLESS_IMAGE=gcr.io/distroless/static-debian12:nonroot
 JAEGER_IMAGE=jaegertracing/jaeger:2.12.0
 STAND_IN=tracingdemo-stand-in
@@ -118,7 +118,7 @@ import_rootfs() {
 	echo "stand-ins: made $name ($(docker image inspect -f '{{.Size}}' "$name" | numfmt --to=si)B)"
 }
 
-use_golang=$(pick "$GOLANG_IMAGE" "$STAND_IN/golang:1.27")
+use_golang=$(pick "$GOLANG_IMAGE" "$STAND_IN/golang:1.27.3")
 if [ "$use_golang" != "$GOLANG_IMAGE" ] && ! up_to_date "$use_golang" "$(go version)"; then
 	root=$work/golang
 	busybox_rootfs "$root"

@@ -260,3 +260,21 @@ var (
 	testFunc  = regexp.MustCompile(`(?m)^func (Test\w+)\(`)
 	namedTest = regexp.MustCompile("`(Test[A-Z]\\w*)`")
 )
+
+// TestImageBuildsWithGoModsToolchain: docs/security.md says every build
+// uses the Go that go.mod's toolchain line names; the Dockerfile's build
+// image is pinned to that release, not to a floating tag such as
+// golang:1.27, whose Go changes under it.
+func TestImageBuildsWithGoModsToolchain(t *testing.T) {
+	toolchain := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindStringSubmatch(read(t, filepath.Join(root, "go.mod")))
+	if toolchain == nil {
+		t.Fatal("go.mod has no toolchain line")
+	}
+	image := regexp.MustCompile(`(?m)^ARG GO_IMAGE=(\S+)$`).FindStringSubmatch(read(t, filepath.Join(root, "Dockerfile")))
+	if image == nil {
+		t.Fatal("the Dockerfile has no ARG GO_IMAGE=")
+	}
+	if want := "golang:" + toolchain[1]; image[1] != want {
+		t.Errorf("the Dockerfile builds with %s; go.mod's toolchain wants %s", image[1], want)
+	}
+}
