@@ -20,6 +20,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -34,11 +37,18 @@ var kustomizations = []string{"base", "overlays/tail-sampling-at-scale"}
 
 // objects is what one kustomization makes, decoded.
 type objects struct {
-	configMaps   []corev1.ConfigMap
-	services     []corev1.Service
-	deployments  []appsv1.Deployment
-	statefulSets []appsv1.StatefulSet
+	namespaces      []corev1.Namespace
+	configMaps      []corev1.ConfigMap
+	services        []corev1.Service
+	deployments     []appsv1.Deployment
+	statefulSets    []appsv1.StatefulSet
+	networkPolicies []networkingv1.NetworkPolicy
+	budgets         []policyv1.PodDisruptionBudget
+	named           []name // every object, of every kind
 }
+
+// name is where an object is: its kind, name and namespace.
+type name struct{ Kind, Name, Namespace string }
 
 // build runs `kustomize build dir` and decodes each object strictly: a
 // field that the API does not know, or a value of the wrong type, is an
@@ -59,11 +69,21 @@ func build(t *testing.T, dir string) objects {
 }
 
 func (o *objects) add(doc []byte) error {
-	var head struct{ APIVersion, Kind string }
+	var head struct {
+		APIVersion, Kind string
+		Metadata         struct{ Name, Namespace string }
+	}
 	if err := yaml.Unmarshal(doc, &head); err != nil {
 		return err
 	}
+	o.named = append(o.named, name{head.Kind, head.Metadata.Name, head.Metadata.Namespace})
 	switch head.APIVersion + " " + head.Kind {
+	case "v1 Namespace":
+		return decodeInto(doc, &o.namespaces)
+	case "networking.k8s.io/v1 NetworkPolicy":
+		return decodeInto(doc, &o.networkPolicies)
+	case "policy/v1 PodDisruptionBudget":
+		return decodeInto(doc, &o.budgets)
 	case "v1 ConfigMap":
 		return decodeInto(doc, &o.configMaps)
 	case "v1 Service":
@@ -95,18 +115,31 @@ func stderrOf(err error) string {
 // workload is a Deployment's or a StatefulSet's name and pod template.
 type workload struct {
 	name     string
+	replicas int32
 	template corev1.PodTemplateSpec
 }
 
 func (o objects) workloads() []workload {
 	var ws []workload
 	for _, d := range o.deployments {
-		ws = append(ws, workload{d.Name, d.Spec.Template})
+		ws = append(ws, workload{d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Spec.Template})
 	}
 	for _, s := range o.statefulSets {
-		ws = append(ws, workload{s.Name, s.Spec.Template})
+		ws = append(ws, workload{s.Name, ptr.Deref(s.Spec.Replicas, 1), s.Spec.Template})
 	}
 	return ws
+}
+
+// workload returns the workload called name, or fails the test.
+func (o objects) workload(t *testing.T, name string) workload {
+	t.Helper()
+	for _, w := range o.workloads() {
+		if w.name == name {
+			return w
+		}
+	}
+	t.Fatalf("no workload %s", name)
+	return workload{}
 }
 
 // TestStrictDecoding: the check itself refuses what the API server would.
