@@ -50,8 +50,11 @@ bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger
 JAEGER_CONFIG ?=
 JAEGER_UI_FLAG = --set=extensions.jaeger_query.ui.assets_path=$(CURDIR)/bin/jaeger-ui
 JAEGER_STRATEGIES_FLAG = --set=extensions.remote_sampling.file.path=$(CURDIR)/jaeger/sampling-strategies.json
-run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686 (JAEGER_CONFIG=…)
-	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG)
+# The UI and the query API have no login: on this machine only, as Jaeger's
+# other listeners already are (and as compose publishes them).
+JAEGER_LOOPBACK_FLAGS = --set=extensions.jaeger_query.http.endpoint=localhost:16686 --set=extensions.jaeger_query.grpc.endpoint=localhost:16685
+run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686, all on localhost (JAEGER_CONFIG=…)
+	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG) $(JAEGER_LOOPBACK_FLAGS)
 
 # Prometheus 3.11.3 (module v0.311.3), for Jaeger's Monitor tab, built from
 # the Go module proxy in its own module, tools/prometheus, like Jaeger.
@@ -63,10 +66,10 @@ bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
 
 # Prometheus here, scraping the Jaeger of
 # `make run-jaeger JAEGER_CONFIG=jaeger/monitor.yaml` on localhost:8889.
-run-prometheus: prometheus ## run Prometheus here on 9090, for Jaeger's Monitor tab
+run-prometheus: prometheus ## run Prometheus here on localhost:9090, for Jaeger's Monitor tab
 	mkdir -p bin/prometheus-data
 	sed 's/jaeger:8889/localhost:8889/' prometheus/prometheus.yml >bin/prometheus-data/prometheus.yml
-	bin/prometheus --config.file=bin/prometheus-data/prometheus.yml --storage.tsdb.path=bin/prometheus-data
+	bin/prometheus --config.file=bin/prometheus-data/prometheus.yml --storage.tsdb.path=bin/prometheus-data --web.listen-address=localhost:9090
 
 # kustomize v5.8.3, built from the Go module proxy in its own module,
 # tools/kustomize, to build and check the manifests in deploy/kubernetes.

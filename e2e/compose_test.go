@@ -17,6 +17,7 @@ package e2e
 // does for users.
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -205,6 +206,49 @@ func checkImages(t *testing.T) {
 		}
 		if err := exec.Command("docker", "run", "--rm", "--entrypoint", "/bin/sh", image, "-c", "true").Run(); err == nil {
 			t.Errorf("%s has a shell at /bin/sh, want none", image)
+		}
+	}
+}
+
+// TestComposeFilesPublishOnLoopback: every port that docker-compose.yml
+// publishes, alone or with the files under jaeger/ that add to it, is
+// published on 127.0.0.1 only: none of the demo's UIs and APIs has a
+// login. docker compose config reads the files as up would.
+func TestComposeFilesPublishOnLoopback(t *testing.T) {
+	if out, err := exec.Command("docker", "compose", "version").CombinedOutput(); err != nil {
+		skipUnlessRequired(t, fmt.Sprintf("no docker compose (docker compose version: %v)\n%s", err, out))
+	}
+	for _, extra := range []string{"", "../jaeger/monitor.compose.yml", "../jaeger/tail-sampling.compose.yml"} {
+		args := []string{"compose", "-f", "../docker-compose.yml"}
+		if extra != "" {
+			args = append(args, "-f", extra)
+		}
+		out, err := exec.Command("docker", append(args, "config", "--format", "json")...).Output()
+		if err != nil {
+			t.Fatalf("docker %s config: %v", strings.Join(args, " "), err)
+		}
+		var cfg struct {
+			Services map[string]struct {
+				Ports []struct {
+					HostIP    string `json:"host_ip"`
+					Published string `json:"published"`
+				} `json:"ports"`
+			} `json:"services"`
+		}
+		if err := json.Unmarshal(out, &cfg); err != nil {
+			t.Fatalf("docker compose config: %v", err)
+		}
+		published := 0
+		for name, svc := range cfg.Services {
+			for _, p := range svc.Ports {
+				published++
+				if p.HostIP != "127.0.0.1" {
+					t.Errorf("with %q: %s publishes port %s on %q, want 127.0.0.1", extra, name, p.Published, p.HostIP)
+				}
+			}
+		}
+		if published < 4 {
+			t.Errorf("with %q: %d ports published, want at least docker-compose.yml's 4", extra, published)
 		}
 	}
 }

@@ -1,0 +1,94 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"example.com/tracingdemo/internal/testkit"
+)
+
+// TestRunTargetsOnLoopback: `make run-jaeger` and `make run-prometheus`,
+// as a reader runs them, listen on this machine only: their UIs and APIs
+// have no login. Each is up on 127.0.0.1, and refuses a connection to any
+// other address of the machine.
+func TestRunTargetsOnLoopback(t *testing.T) {
+	others := otherAddresses(t)
+	for _, tt := range []struct {
+		target string
+		ready  string // a URL that answers once it is up
+		ports  []int
+	}{
+		{"run-jaeger", "http://127.0.0.1:16686/", []int{16686, 16685, 4317, 4318}},
+		{"run-prometheus", "http://127.0.0.1:9090/-/ready", []int{9090}},
+	} {
+		t.Run(tt.target, func(t *testing.T) {
+			for _, port := range tt.ports {
+				if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
+					skipUnlessRequired(t, fmt.Sprintf("port %d, which make %s listens on, is taken here: %v", port, tt.target, err))
+				} else {
+					ln.Close()
+				}
+			}
+			cmd := exec.Command("make", "-s", "-C", "..", tt.target)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // make and what it runs
+			out := &testkit.SyncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+				_ = cmd.Wait()
+			})
+			deadline := time.Now().Add(2 * time.Minute) // make may build it first
+			for {
+				resp, err := http.Get(tt.ready)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("make %s: %s did not answer 200 within 2 min: %v\n%s", tt.target, tt.ready, err, out)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			for _, addr := range others {
+				for _, port := range tt.ports {
+					target := net.JoinHostPort(addr, strconv.Itoa(port))
+					if conn, err := net.DialTimeout("tcp", target, time.Second); err == nil {
+						conn.Close()
+						t.Errorf("make %s: %s takes connections, from beyond this machine too", tt.target, target)
+					}
+				}
+			}
+		})
+	}
+}
+
+// otherAddresses are this machine's IP addresses other than loopback.
+func otherAddresses(t *testing.T) []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	for _, a := range addrs {
+		if ipnet, ok := a.(*net.IPNet); ok && !ipnet.IP.IsLoopback() && !ipnet.IP.IsLinkLocalUnicast() {
+			others = append(others, ipnet.IP.String())
+		}
+	}
+	if len(others) == 0 {
+		skipUnlessRequired(t, "this machine has no address but loopback: nothing to check against")
+	}
+	return others
+}
