@@ -1,14 +1,12 @@
 package tracing
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/server"
@@ -24,29 +22,25 @@ import (
 // which would make one Jaeger operation per URL.
 func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	traced := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		span := trace.SpanFromContext(r.Context())
-		route, matched := server.Route(router, r)
-		if matched {
-			span.SetAttributes(semconv.HTTPRoute(route))
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			// W3C Trace Context Level 2, 00-{trace ID}-{span ID}-{flags}:
+			// tells the caller which trace, and which span of it, served it.
+			w.Header().Set("Traceresponse", server.TraceResponse(sc))
 		}
-		if sc := span.SpanContext(); sc.IsValid() {
-			// W3C Trace Context Level 2: tells the caller which trace
-			// (and which span of it) served this request.
-			w.Header().Set("traceresponse", fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags()))
-		}
+		route, _ := server.RouteOf(router, r)
 		server.ServeLogged(logger, route, router, w, r) // a log line with the trace ID
 	})
-	return server.Harden(otelhttp.NewHandler(traced, "", // Harden: /healthz with no span, the limits
+	opts := []otelhttp.Option{
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(propagator),
-		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return public }),
-		// otelhttp names spans from r.Pattern, which only net/http's own
-		// ServeMux sets: ask mux for the route template instead.
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			route, _ := server.Route(router, r)
-			return server.Method(r) + " " + route
-		}),
-	), public)
+		// Span names from the route mux matched (http.route), e.g. "GET /hello".
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return server.SpanName(router, r) }),
+	}
+	if public {
+		opts = append(opts, otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }))
+	}
+	// Harden: /healthz with no span, the limits, and the route as r.Pattern.
+	return server.Harden(otelhttp.NewHandler(traced, "", opts...), router, public)
 }
 
 // Transport is the client side of a traced HTTP call: every request sent

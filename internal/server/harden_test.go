@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -20,7 +21,7 @@ func TestInFlightCap(t *testing.T) {
 			started.Done()
 			<-release
 		}
-	}), false)
+	}), mux.NewRouter(), false)
 	var done sync.WaitGroup
 	started.Add(maxInFlight)
 	for range maxInFlight {

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,12 +60,16 @@ func Transport() *http.Transport {
 //     records as server.address;
 //   - past maxInFlight requests at once, 503 with Retry-After, no span,
 //     and a warning at most once per 10 s with the count;
+//   - the route router matches is set as r.Pattern, as net/http's own
+//     ServeMux sets it: otelhttp records it as http.route, and SpanName and
+//     RouteOf read it, so that a request is matched once, not once for
+//     each;
 //   - a request body, which no route reads, is not waited for: the answer
 //     goes out at once and the connection is closed right after it.
 //     Otherwise Go's server would read a body that trickles in, for up to
 //     its ReadTimeout, before it sent the answer, and again before it
 //     closed.
-func Harden(next http.Handler, public bool) http.Handler {
+func Harden(next http.Handler, router *mux.Router, public bool) http.Handler {
 	inFlight := make(chan struct{}, maxInFlight)
 	var refused atomic.Int64
 	var warned ratelimit.Limiter
@@ -87,6 +93,9 @@ func Harden(next http.Handler, public bool) http.Handler {
 			select {
 			case inFlight <- struct{}{}:
 				defer func() { <-inFlight }()
+				if route, matched := Route(router, r); matched {
+					r.Pattern = route
+				}
 				next.ServeHTTP(w, r)
 			default:
 				w.Header().Set("Retry-After", "1")
@@ -141,6 +150,56 @@ func ServeLogged(logger *slog.Logger, route string, next http.Handler, w http.Re
 	m := httpsnoop.CaptureMetrics(next, w, r)
 	logger.InfoContext(r.Context(), "request", "method", Method(r), "route", route, "status", m.Code,
 		"duration_ms", float64(m.Duration)/float64(time.Millisecond))
+}
+
+// RouteOf is Route, read from r.Pattern where Harden set it.
+func RouteOf(router *mux.Router, r *http.Request) (string, bool) {
+	if r.Pattern != "" {
+		return r.Pattern, true
+	}
+	return Route(router, r)
+}
+
+// SpanName returns the name of r's span, its method and route, e.g.
+// "GET /hello" or "GET NotFound". Each name is made once and kept: there
+// are ten methods at most (Method) and the router's routes.
+func SpanName(router *mux.Router, r *http.Request) string {
+	route, _ := RouteOf(router, r)
+	method := Method(r)
+	spanNames.RLock()
+	name, ok := spanNames.byMethod[method][route]
+	spanNames.RUnlock()
+	if ok {
+		return name
+	}
+	name = method + " " + route
+	spanNames.Lock()
+	defer spanNames.Unlock()
+	if spanNames.byMethod[method] == nil {
+		spanNames.byMethod[method] = map[string]string{}
+	}
+	spanNames.byMethod[method][route] = name
+	return name
+}
+
+var spanNames = struct {
+	sync.RWMutex
+	byMethod map[string]map[string]string // method, route: name
+}{byMethod: map[string]map[string]string{}}
+
+// TraceResponse returns the traceresponse header (W3C Trace Context Level
+// 2) for the span sc: "00-{trace ID}-{span ID}-{flags}", written into one
+// buffer, where fmt.Sprintf would allocate for each part.
+func TraceResponse(sc trace.SpanContext) string {
+	var b [55]byte
+	traceID, spanID, flags := sc.TraceID(), sc.SpanID(), [1]byte{byte(sc.TraceFlags())}
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], traceID[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], spanID[:])
+	b[52] = '-'
+	hex.Encode(b[53:], flags[:])
+	return string(b[:])
 }
 
 // Route returns the template of the route of router that r matches, e.g.

@@ -2,6 +2,7 @@ package spans
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -39,14 +41,13 @@ func TestSpanHoldsNoRequest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spans := tracetest.NewSpanRecorder()
-			opts := []sdktrace.TracerProviderOption{
-				sdktrace.WithSpanLimits(sdktrace.SpanLimits{AttributeValueLengthLimit: 1024, AttributeCountLimit: 128}),
-				sdktrace.WithSpanProcessor(spans),
-			}
+			var queue sdktrace.SpanProcessor = spans // what the batcher queues
 			if tc.processor {
-				opts = append(opts, sdktrace.WithSpanProcessor(copier{}))
+				queue = copier{spans}
 			}
-			tp := sdktrace.NewTracerProvider(opts...)
+			tp := sdktrace.NewTracerProvider(
+				sdktrace.WithSpanLimits(sdktrace.SpanLimits{AttributeValueLengthLimit: 1024, AttributeCountLimit: 128}),
+				sdktrace.WithSpanProcessor(queue))
 			_, span := tp.Tracer("test").Start(context.Background(), "GET NotFound", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 				attribute.String("http.request.method", method), attribute.String("url.path", path)))
 			span.End()
@@ -83,11 +84,11 @@ func BenchmarkServerSpan(b *testing.B) {
 		copy bool
 	}{{"without copy", false}, {"with copy", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			opts := []sdktrace.TracerProviderOption{sdktrace.WithSpanProcessor(discard{})}
+			var queue sdktrace.SpanProcessor = discard{}
 			if tc.copy {
-				opts = append(opts, sdktrace.WithSpanProcessor(copier{}))
+				queue = copier{discard{}}
 			}
-			tracer := sdktrace.NewTracerProvider(opts...).Tracer("bench")
+			tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(queue)).Tracer("bench")
 			b.ReportAllocs()
 			for b.Loop() {
 				_, span := tracer.Start(context.Background(), "GET /", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
@@ -97,10 +98,45 @@ func BenchmarkServerSpan(b *testing.B) {
 	}
 }
 
-// copier is a span processor that does only the batcher's copy.
-type copier struct{ discard }
+// copier does only the batcher's copy, and hands the span on.
+type copier struct{ sdktrace.SpanProcessor }
 
-func (copier) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) { copyStrings(s) }
+func (c copier) OnEnd(s sdktrace.ReadOnlySpan) { c.SpanProcessor.OnEnd(ownStrings(s)) }
+
+// TestCopyIsWhole: the copy answers every method of sdktrace.ReadOnlySpan
+// as the span did. The SDK's read-only span, like any outside the SDK,
+// embeds the interface to meet it, so a method the interface gains and the
+// copy lacks would panic: this test calls every one, and fails first.
+func TestCopyIsWhole(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	_, parent := tp.Tracer("test").Start(context.Background(), "parent")
+	_, span := tp.Tracer("test", trace.WithInstrumentationVersion("1.0")).Start(trace.ContextWithSpan(context.Background(), parent), "GET /",
+		trace.WithSpanKind(trace.SpanKindServer), trace.WithLinks(trace.Link{SpanContext: parent.SpanContext()}),
+		trace.WithAttributes(attribute.String("url.path", "/"), attribute.Int("server.port", 8080)))
+	span.AddEvent("an event")
+	span.SetStatus(codes.Error, "failed")
+	span.End()
+	original := spans.Ended()[0]
+	copied := ownStrings(original)
+
+	typ := reflect.TypeFor[sdktrace.ReadOnlySpan]()
+	for i := range typ.NumMethod() {
+		m := typ.Method(i)
+		if !m.IsExported() {
+			continue
+		}
+		t.Run(m.Name, func(t *testing.T) {
+			var got, want []reflect.Value
+			require.NotPanics(t, func() { got = reflect.ValueOf(copied).MethodByName(m.Name).Call(nil) },
+				"the copy lacks %s, which sdktrace.ReadOnlySpan gained", m.Name)
+			want = reflect.ValueOf(original).MethodByName(m.Name).Call(nil)
+			for j := range want {
+				assert.Equal(t, want[j].Interface(), got[j].Interface())
+			}
+		})
+	}
+}
 
 // discard is a span processor that keeps nothing.
 type discard struct{}

@@ -1,8 +1,9 @@
 // Package spans is the span accounting of the demo's services, beside the
 // lesson: Batcher is the SDK's batcher, which tracing.Setup gives the
 // TracerProvider, with what a real service adds around it:
-//   - each string attribute of a server span gets memory of its own, so
-//     that a queued span keeps nothing of its request alive (copy.go);
+//   - each string attribute of a server span gets memory of its own
+//     before the span is queued, so that it keeps nothing of its request
+//     alive (copy.go);
 //   - OpenTelemetry's own errors, mostly failed exports, are logged at a
 //     bounded rate (errors.go);
 //   - the spans are counted through the batcher, so that a service says
@@ -100,20 +101,17 @@ func envInt(name string, fallback int64) int64 {
 	return n
 }
 
-func (b *batcher) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
-	copyStrings(s)
-	b.SpanProcessor.OnStart(ctx, s)
-}
-
-// OnEnd counts the span once the batcher has queued or dropped it.
+// OnEnd queues the span, with strings of its own (copy.go), and counts it
+// once the batcher has queued or dropped it.
 func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	b.SpanProcessor.OnEnd(s)
 	// The batcher ignores unsampled spans too (a recording, unsampled span
 	// is possible with a custom sampler).
-	if s.SpanContext().IsSampled() {
-		b.ended.Add(1)
-		b.reportDrops()
+	if !s.SpanContext().IsSampled() {
+		return
 	}
+	b.SpanProcessor.OnEnd(ownStrings(s))
+	b.ended.Add(1)
+	b.reportDrops()
 }
 
 // Shutdown flushes the batcher, then says what became of the spans.
