@@ -132,6 +132,7 @@ lint: ## gofmt, go vet, and go mod tidy in every module
 
 unit: ## in-process tests, with the race detector
 	$(GO) test -race -count=1 ./...
+	scripts/bench-inprocess.sh check
 
 # The Kubernetes manifests, offline: built by kustomize, decoded strictly
 # into the API's types, checked, and their configs loaded by the real Jaeger
@@ -175,13 +176,15 @@ fuzz: ## fuzz the frontend, then the backend, for FUZZTIME (60s) each, keeping t
 
 # What tracing costs, per exporter, measured side by side in one run
 # (e2e/bench_test.go): first one request through the frontend handler in
-# process, traced or not, with allocations; then the real binaries against
+# process, untraced, at the floor, and as the services trace it, with
+# allocations (scripts/bench-inprocess.sh); then the real binaries against
 # a real Jaeger, each configuration in turn, in interleaved rounds. It ends
 # with one `bench:` summary line. BENCHFLAGS can change the rounds, the rate
 # and the lengths, e.g. BENCHFLAGS="-rounds=5 -fixed=30s".
 BENCHFLAGS ?=
 bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per exporter
-	$(GO) test -run '^$$' -bench . -benchmem ./frontend/ ./internal/spans/
+	scripts/bench-inprocess.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/spans/
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
 # Known vulnerabilities that our code or the tools we build can reach,

@@ -17,11 +17,12 @@ import (
 )
 
 // BenchmarkRequest sends one GET / through the real frontend handler, which
-// calls the real backend handler over loopback, with tracing set up as the
-// services set it up (tracing.NewExporter, then tracing.Setup; without
-// the count of spans at the stop), either off or with spans made
-// and batched but not exported. `make bench` runs it with -benchmem, so
-// the allocations that tracing adds to a request are tracked too.
+// calls the real backend handler over loopback, with tracing set up by the
+// same calls as run makes (tracing.NewExporter, then tracing.Setup), either
+// off or with spans made and batched but not exported. `make bench`
+// (scripts/bench-inprocess.sh) runs it with -benchmem as it is, and built
+// with the floor's and the untraced pair's tracing/ in place of ours
+// (tracing/testdata/bench), side by side.
 func BenchmarkRequest(b *testing.B) {
 	// tracing's own log lines (the count of spans at the stop) would land
 	// in the middle of the benchmark's result lines.
