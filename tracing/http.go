@@ -25,7 +25,7 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
 			// W3C Trace Context Level 2, 00-{trace ID}-{span ID}-{flags}:
 			// tells the caller which trace, and which span of it, served it.
-			w.Header().Set("Traceresponse", server.TraceResponse(sc))
+			server.SetTraceResponse(w.Header(), sc)
 		}
 		route, _ := server.RouteOf(router, r)
 		server.ServeLogged(logger, route, router, w, r) // a log line with the trace ID

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
@@ -64,6 +66,9 @@ func Transport() *http.Transport {
 //     ServeMux sets it: otelhttp records it as http.route, and SpanName and
 //     RouteOf read it, so that a request is matched once, not once for
 //     each;
+//   - the strings otelhttp copies into the span from the request line
+//     (ownLine) no longer share its memory, so that a span waiting for
+//     Jaeger keeps none of a request line of up to 36 KB alive;
 //   - a request body, which no route reads, is not waited for: the answer
 //     goes out at once and the connection is closed right after it.
 //     Otherwise Go's server would read a body that trickles in, for up to
@@ -93,9 +98,11 @@ func Harden(next http.Handler, router *mux.Router, public bool) http.Handler {
 			select {
 			case inFlight <- struct{}{}:
 				defer func() { <-inFlight }()
-				if route, matched := Route(router, r); matched {
+				route, matched := Route(router, r)
+				if matched {
 					r.Pattern = route
 				}
+				ownLine(r, route)
 				next.ServeHTTP(w, r)
 			default:
 				w.Header().Set("Retry-After", "1")
@@ -110,6 +117,39 @@ func Harden(next http.Handler, router *mux.Router, public bool) http.Handler {
 			methodNotAllowed(w, r)
 		}
 	})
+}
+
+// ownLine gives r's method, path, protocol and host, which Go's server
+// cut from the request line, memory of their own, where otelhttp copies
+// them into the span: the method and the protocol net/http's constants,
+// the path its route's (the router's own string), when they are the same;
+// the others a copy,
+// which only a request out of the ordinary pays for (an unknown method, a
+// path that is no route, a host in the request line). The values stay the
+// same. The other strings of a span come from headers, each a string of
+// its own: spans.Batcher copies those the length limit cut.
+func ownLine(r *http.Request, route string) {
+	if method := Method(r); method != "_OTHER" {
+		r.Method = method
+	} else {
+		r.Method = strings.Clone(r.Method)
+	}
+	if r.URL.Path == route {
+		r.URL.Path = route
+	} else {
+		r.URL.Path = strings.Clone(r.URL.Path)
+	}
+	switch r.Proto {
+	case "HTTP/1.1":
+		r.Proto = "HTTP/1.1"
+	case "HTTP/1.0":
+		r.Proto = "HTTP/1.0"
+	default:
+		r.Proto = strings.Clone(r.Proto)
+	}
+	if r.URL.Host != "" {
+		r.Host = strings.Clone(r.Host)
+	}
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
@@ -187,19 +227,24 @@ var spanNames = struct {
 	byMethod map[string]map[string]string // method, route: name
 }{byMethod: map[string]map[string]string{}}
 
-// TraceResponse returns the traceresponse header (W3C Trace Context Level
-// 2) for the span sc: "00-{trace ID}-{span ID}-{flags}", written into one
-// buffer, where fmt.Sprintf would allocate for each part.
-func TraceResponse(sc trace.SpanContext) string {
-	var b [55]byte
+// SetTraceResponse sets the traceresponse header (W3C Trace Context Level
+// 2) of an answer to the span sc: "00-{trace ID}-{span ID}-{flags}". It
+// costs one allocation, which holds both the header's value and its text:
+// fmt.Sprintf and Header.Set would take about eight.
+func SetTraceResponse(h http.Header, sc trace.SpanContext) {
+	v := new(struct {
+		values [1]string
+		text   [55]byte
+	})
 	traceID, spanID, flags := sc.TraceID(), sc.SpanID(), [1]byte{byte(sc.TraceFlags())}
-	copy(b[:], "00-")
-	hex.Encode(b[3:35], traceID[:])
-	b[35] = '-'
-	hex.Encode(b[36:52], spanID[:])
-	b[52] = '-'
-	hex.Encode(b[53:], flags[:])
-	return string(b[:])
+	copy(v.text[:], "00-")
+	hex.Encode(v.text[3:35], traceID[:])
+	v.text[35] = '-'
+	hex.Encode(v.text[36:52], spanID[:])
+	v.text[52] = '-'
+	hex.Encode(v.text[53:], flags[:])
+	v.values[0] = unsafe.String(&v.text[0], len(v.text)) // the text is never written again
+	h["Traceresponse"] = v.values[:]                     // the canonical key, as Header.Set would make it
 }
 
 // Route returns the template of the route of router that r matches, e.g.
@@ -221,11 +266,14 @@ func Route(router *mux.Router, r *http.Request) (string, bool) {
 // Method returns r's method as a span name and a log line show it: one of
 // HTTP's own, or "_OTHER", as otelhttp records an unknown one, so that a
 // caller cannot make up Jaeger operations with methods of its own.
+// The name is net/http's constant, not r's own string, which Go's server
+// cut from the request line.
 func Method(r *http.Request) string {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-		return r.Method
+	for _, known := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
+		if r.Method == known {
+			return known
+		}
 	}
 	return "_OTHER"
 }

@@ -3,6 +3,7 @@ package spans
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -68,9 +69,24 @@ func TestSpanHoldsNoRequest(t *testing.T) {
 	}
 }
 
+// TestUncutSpanKept: a span whose values the limit did not cut is queued
+// as it is: the copy costs it nothing.
+func TestUncutSpanKept(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	_, span := tp.Tracer("test").Start(context.Background(), "GET /", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("url.path", "/"), attribute.String("user_agent.original", strings.Repeat("x", 1023))))
+	span.End()
+	ended := spans.Ended()[0]
+	assert.Equal(t, ended, ownStrings(ended, 1024), "the same span")
+	assert.NotEqual(t, ended, ownStrings(ended, 1023), "a value of the limit's length may have been cut: copied")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { ownStrings(ended, 1024) }))
+}
+
 // BenchmarkServerSpan: what the copy costs on a span like otelhttp's server
 // span (ten attributes, six of them strings), against the same span
-// without it, side by side (`make bench`).
+// without it, side by side (`make bench`): with no value cut, and with a
+// User-Agent cut to the limit.
 func BenchmarkServerSpan(b *testing.B) {
 	attrs := []attribute.KeyValue{
 		attribute.String("http.request.method", "GET"), attribute.String("url.scheme", "http"),
@@ -79,16 +95,19 @@ func BenchmarkServerSpan(b *testing.B) {
 		attribute.String("user_agent.original", "curl/8.5.0"), attribute.String("url.path", "/"),
 		attribute.String("network.protocol.version", "1.1"), attribute.Int("http.response.status_code", 200),
 	}
+	long := append(slices.Clone(attrs), attribute.String("user_agent.original", strings.Repeat("x", 2000)))
 	for _, tc := range []struct {
-		name string
-		copy bool
-	}{{"without copy", false}, {"with copy", true}} {
+		name  string
+		copy  bool
+		attrs []attribute.KeyValue
+	}{{"without copy", false, attrs}, {"with copy, none cut", true, attrs}, {"without copy, one cut", false, long}, {"with copy, one cut", true, long}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var queue sdktrace.SpanProcessor = discard{}
 			if tc.copy {
 				queue = copier{discard{}}
 			}
-			tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(queue)).Tracer("bench")
+			tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(queue), sdktrace.WithRawSpanLimits(Limits())).Tracer("bench")
+			attrs := tc.attrs
 			b.ReportAllocs()
 			for b.Loop() {
 				_, span := tracer.Start(context.Background(), "GET /", trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
@@ -101,7 +120,7 @@ func BenchmarkServerSpan(b *testing.B) {
 // copier does only the batcher's copy, and hands the span on.
 type copier struct{ sdktrace.SpanProcessor }
 
-func (c copier) OnEnd(s sdktrace.ReadOnlySpan) { c.SpanProcessor.OnEnd(ownStrings(s)) }
+func (c copier) OnEnd(s sdktrace.ReadOnlySpan) { c.SpanProcessor.OnEnd(ownStrings(s, 1024)) }
 
 // TestCopyIsWhole: the copy answers every method of sdktrace.ReadOnlySpan
 // as the span did. The SDK's read-only span, like any outside the SDK,
@@ -118,7 +137,8 @@ func TestCopyIsWhole(t *testing.T) {
 	span.SetStatus(codes.Error, "failed")
 	span.End()
 	original := spans.Ended()[0]
-	copied := ownStrings(original)
+	copied := ownStrings(original, 1) // "/" is as long as the limit: copied
+	require.NotEqual(t, original, copied, "a copy")
 
 	typ := reflect.TypeFor[sdktrace.ReadOnlySpan]()
 	for i := range typ.NumMethod() {

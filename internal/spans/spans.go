@@ -1,9 +1,9 @@
 // Package spans is the span accounting of the demo's services, beside the
 // lesson: Batcher is the SDK's batcher, which tracing.Setup gives the
 // TracerProvider, with what a real service adds around it:
-//   - each string attribute of a server span gets memory of its own
-//     before the span is queued, so that it keeps nothing of its request
-//     alive (copy.go);
+//   - a span whose attribute the length limit cut gets strings of its own
+//     before it is queued, so that it keeps nothing of its request alive
+//     (copy.go; server.Harden does the same for the request line);
 //   - OpenTelemetry's own errors, mostly failed exports, are logged at a
 //     bounded rate (errors.go);
 //   - the spans are counted through the batcher, so that a service says
@@ -72,6 +72,7 @@ type batcher struct {
 	failed   atomic.Int64 // spans in batches the exporter failed to send
 
 	capacity int64             // the most spans the batcher holds without dropping
+	limit    int               // the attribute length limit (Limits): a value this long may be cut
 	warned   ratelimit.Limiter // drops are reported at most once per 10 s
 	errors   *errorHandler
 }
@@ -84,7 +85,7 @@ type batcher struct {
 func Batcher(exporter sdktrace.SpanExporter) sdktrace.SpanProcessor {
 	queue := envInt("OTEL_BSP_MAX_QUEUE_SIZE", defaultQueueSize)
 	batch := min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DefaultBatchSize), queue)
-	b := &batcher{capacity: queue + batch, errors: installErrorHandler()}
+	b := &batcher{capacity: queue + batch, limit: Limits().AttributeValueLengthLimit, errors: installErrorHandler()}
 	// The other OTEL_BSP_* variables are the SDK's to read.
 	b.SpanProcessor = sdktrace.NewBatchSpanProcessor(countingExporter{exporter, b},
 		sdktrace.WithMaxQueueSize(int(queue)), sdktrace.WithMaxExportBatchSize(int(batch)))
@@ -109,7 +110,7 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	if !s.SpanContext().IsSampled() {
 		return
 	}
-	b.SpanProcessor.OnEnd(ownStrings(s))
+	b.SpanProcessor.OnEnd(ownStrings(s, b.limit))
 	b.ended.Add(1)
 	b.reportDrops()
 }
