@@ -13,7 +13,9 @@ package e2e
 //     lost (expected in Jaeger minus stored there);
 //   - then flat out (-saturation): requests per second.
 //
-// Every figure is also a ratio to "off" measured in the same round, and the
+// Every figure is also a ratio to "untraced" (no otelhttp, the SDK off: the
+// limit) and to "off" (the services with OTEL_SDK_DISABLED) measured in the
+// same round, and the
 // rounds (-rounds) interleave the configurations, so that a noisy neighbour
 // shows up as spread in min/median/max rather than as a false difference.
 //
@@ -32,6 +34,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,7 +54,50 @@ var (
 	only       = flag.String("only", "", "run only the configurations named here, comma-separated (off always runs)")
 	extraEnv   = flag.String("env", "", "NAME=value pairs, comma-separated, added to every configuration: to try a setting")
 	baseline   = flag.String("baseline", "", "a tracingdemo binary of another commit: each configuration runs again with it, as NAME@baseline, in the same rounds")
+	inProcess  = flag.String("inprocess", "../bin/bench-inprocess.summary", "the in-process figures scripts/bench-inprocess.sh wrote, for the summary line")
 )
+
+// The variants of tracingdemo that scripts/bench-inprocess.sh describes,
+// built with go build -overlay from tracing/testdata/bench: the untraced
+// pair (no otelhttp, the SDK off) and the floor (plain otelhttp, a bare
+// TracerProvider). TestOverhead builds them.
+var variantBins = map[string]string{}
+
+// buildVariants builds the untraced and the floor tracingdemo, from the
+// overlay files that scripts/bench-inprocess.sh writes (make bench runs it
+// first).
+func buildVariants(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("../scripts/bench-inprocess.sh", "overlays").Output()
+	if err != nil {
+		t.Fatalf("scripts/bench-inprocess.sh overlays: %v\n%s", err, stderrOf(err))
+	}
+	upstreamWork := strings.TrimSpace(string(out)) // GOWORK=…: the services with docs/upstream's changes
+	for variant, how := range map[string][]string{
+		"untraced": {"-overlay=bin/overlay-untraced.json"},
+		"floor":    {"-overlay=bin/overlay-floor.json"},
+		"upstream": nil,
+	} {
+		bin := filepath.Join(binDir, "tracingdemo-"+variant)
+		build := exec.Command("go", append(append([]string{"build"}, how...), "-o", bin, "./cmd/tracingdemo")...)
+		build.Dir = ".."
+		if variant == "upstream" {
+			build.Env = append(os.Environ(), upstreamWork)
+		}
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building the %s tracingdemo: %v\n%s", variant, err, out)
+		}
+		variantBins[variant] = bin
+	}
+}
+
+// stderrOf is what a failed command wrote on stderr.
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}
 
 // spansPerRequest is the tree of one GET /: three spans in the frontend,
 // two in the backend.
@@ -69,7 +115,9 @@ type benchConfig struct {
 
 func benchConfigs() []benchConfig {
 	return []benchConfig{
+		{name: "untraced", env: func() []string { return []string{"OTEL_SDK_DISABLED=true"} }, bin: variantBins["untraced"]},
 		{name: "off", env: func() []string { return []string{"OTEL_SDK_DISABLED=true"} }},
+		{name: "floor", env: func() []string { return []string{"OTEL_TRACES_EXPORTER=none"} }, bin: variantBins["floor"]},
 		{name: "sdk-only", env: func() []string { return []string{"OTEL_TRACES_EXPORTER=none"} }},
 		{name: "otlp-http", env: func() []string { return exporterEnv("otlp-http") }, toJaeger: true},
 		{name: "otlp-grpc", env: func() []string { return exporterEnv("otlp-grpc") }, toJaeger: true},
@@ -77,6 +125,24 @@ func benchConfigs() []benchConfig {
 		{name: "otlp-http-10pct", env: func() []string {
 			return append(exporterEnv("otlp-http"),
 				"OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.1")
+		}, toJaeger: true},
+		// The floor, exporting: our share when the spans go out too.
+		// Its spans are not counted in Jaeger: without traceresponse, the
+		// load cannot tell which requests were sampled.
+		{name: "floor-otlp-http", env: func() []string { return exporterEnv("otlp-http") }, bin: variantBins["floor"]},
+		// The services with the changes docs/upstream proposes to otelhttp
+		// and the SDK.
+		{name: "off-upstream", env: func() []string { return []string{"OTEL_SDK_DISABLED=true"} }, bin: variantBins["upstream"]},
+		{name: "otlp-http-upstream", env: func() []string { return exporterEnv("otlp-http") }, toJaeger: true, bin: variantBins["upstream"]},
+		// The export's settings, one at a time, against otlp-http.
+		{name: "otlp-http-batch512", env: func() []string {
+			return append(exporterEnv("otlp-http"), "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512")
+		}, toJaeger: true},
+		{name: "otlp-http-delay1s", env: func() []string {
+			return append(exporterEnv("otlp-http"), "OTEL_BSP_SCHEDULE_DELAY=1000")
+		}, toJaeger: true},
+		{name: "otlp-http-gzip", env: func() []string {
+			return append(exporterEnv("otlp-http"), "OTEL_EXPORTER_OTLP_COMPRESSION=gzip")
 		}, toJaeger: true},
 	}
 }
@@ -94,10 +160,11 @@ type benchResult struct {
 }
 
 func TestOverhead(t *testing.T) {
+	buildVariants(t)
 	configs := benchConfigs()
 	if *only != "" {
 		configs = slices.DeleteFunc(configs, func(c benchConfig) bool {
-			return c.name != "off" && !slices.Contains(strings.Split(*only, ","), c.name)
+			return c.name != "off" && c.name != "untraced" && !slices.Contains(strings.Split(*only, ","), c.name)
 		})
 	}
 	if *baseline != "" {
@@ -367,23 +434,33 @@ func (s spread) format(verb string) string {
 }
 
 // printTable prints every figure per configuration as median [min–max]
-// over the rounds, ratios against "off" of the same round, and the summary
-// line.
+// over the rounds, ratios against "untraced" and "off" of the same round,
+// and the summary line.
 func printTable(configs []benchConfig, results map[string][]benchResult) {
-	off := results["off"]
-	figure := func(name string, f func(r, off benchResult) float64) spread {
+	// figure is f of each round of name against the same round of base.
+	figure := func(name, base string, f func(r, base benchResult) float64) spread {
 		var xs []float64
 		for i, r := range results[name] {
-			xs = append(xs, f(r, off[i]))
+			var b benchResult
+			if i < len(results[base]) {
+				b = results[base][i]
+			}
+			xs = append(xs, f(r, b))
 		}
 		return spreadOf(xs)
 	}
 	micros := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	rps := func(r, _ benchResult) float64 { return r.rps }
+	rpsRatio := func(r, b benchResult) float64 { return r.rps / b.rps }
+	p99Added := func(r, b benchResult) float64 { return micros(r.p99 - b.p99) }
+	flatRatio := func(r, b benchResult) float64 {
+		return float64(r.flatOutCPUPerReq) / float64(cmp.Or(b.flatOutCPUPerReq, 1))
+	}
 
 	fmt.Println()
-	fmt.Println("bench: median [min–max] over the rounds; ratios are to \"off\" in the same round")
+	fmt.Println("bench: median [min–max] over the rounds; ratios are to \"untraced\" (no otelhttp, the SDK off) and to \"off\" (OTEL_SDK_DISABLED) in the same round")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "config\treq/s flat out\trps ratio\tp50 µs\tp99 µs\tp99 added µs\tCPU µs/req\tCPU ratio\tCPU µs/req flat out\tJaeger CPU µs/req\tRSS MB frontend/backend (last round)\tspans lost")
+	fmt.Fprintln(w, "config\treq/s flat out\trps ratio untraced\tp50 µs\tp99 µs\tp99 added µs (untraced)\tCPU µs/req\tCPU ratio untraced / off\tCPU µs/req flat out\tflat-out CPU ratio untraced / off\tJaeger CPU µs/req\tRSS MB frontend/backend (last round)\tspans lost")
 	spansLost := 0
 	for _, c := range configs {
 		name := c.name
@@ -397,27 +474,47 @@ func printTable(configs []benchConfig, results map[string][]benchResult) {
 			lostText = strconv.Itoa(lost)
 		}
 		last := results[name][len(results[name])-1]
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", name,
-			figure(name, func(r, _ benchResult) float64 { return r.rps }).format("%.0f"),
-			figure(name, func(r, off benchResult) float64 { return r.rps / off.rps }).format("%.2f"),
-			figure(name, func(r, _ benchResult) float64 { return micros(r.p50) }).format("%.0f"),
-			figure(name, func(r, _ benchResult) float64 { return micros(r.p99) }).format("%.0f"),
-			figure(name, func(r, off benchResult) float64 { return micros(r.p99 - off.p99) }).format("%.0f"),
-			figure(name, func(r, _ benchResult) float64 { return micros(r.cpuPerReq) }).format("%.0f"),
-			figure(name, func(r, off benchResult) float64 { return cpuRatio(r, off) }).format("%.2f"),
-			figure(name, func(r, _ benchResult) float64 { return micros(r.flatOutCPUPerReq) }).format("%.0f"),
-			figure(name, func(r, _ benchResult) float64 { return micros(r.jaegerCPUPerReq) }).format("%.0f"),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s / %s\t%s\t%s / %s\t%s\t%d/%d\t%s\n", name,
+			figure(name, "", rps).format("%.0f"),
+			figure(name, "untraced", rpsRatio).format("%.2f"),
+			figure(name, "", func(r, _ benchResult) float64 { return micros(r.p50) }).format("%.0f"),
+			figure(name, "", func(r, _ benchResult) float64 { return micros(r.p99) }).format("%.0f"),
+			figure(name, "untraced", p99Added).format("%.0f"),
+			figure(name, "", func(r, _ benchResult) float64 { return micros(r.cpuPerReq) }).format("%.0f"),
+			figure(name, "untraced", cpuRatio).format("%.2f"), figure(name, "off", cpuRatio).format("%.2f"),
+			figure(name, "", func(r, _ benchResult) float64 { return micros(r.flatOutCPUPerReq) }).format("%.0f"),
+			figure(name, "untraced", flatRatio).format("%.2f"), figure(name, "off", flatRatio).format("%.2f"),
+			figure(name, "", func(r, _ benchResult) float64 { return micros(r.jaegerCPUPerReq) }).format("%.0f"),
 			last.frontendRSS/1024, last.backendRSS/1024, lostText)
 	}
 	w.Flush()
 
-	median := func(name string, f func(r, off benchResult) float64) float64 { return figure(name, f).median }
-	fmt.Printf("bench: cpu_ratio_otlp_http=%.2f cpu_ratio_sdk_only=%.2f rps_ratio_otlp_http=%.2f p99_added_us_otlp_http=%d spans_lost=%d\n",
-		median("otlp-http", cpuRatio),
-		median("sdk-only", cpuRatio),
-		median("otlp-http", func(r, off benchResult) float64 { return r.rps / off.rps }),
-		int(median("otlp-http", func(r, off benchResult) float64 { return micros(r.p99 - off.p99) })),
+	median := func(name, base string, f func(r, base benchResult) float64) float64 {
+		return figure(name, base, f).median
+	}
+	fmt.Printf("bench: cpu_ratio_flat_otlp_http=%.2f cpu_ratio_flat_otlp_http_off=%.2f cpu_ratio_flat_otlp_http_upstream_off=%.2f cpu_ratio_otlp_http=%.2f cpu_ratio_otlp_http_off=%.2f %sp99_added_us_otlp_http=%d spans_lost=%d\n",
+		median("otlp-http", "untraced", flatRatio), median("otlp-http", "off", flatRatio), median("otlp-http-upstream", "off", flatRatio),
+		median("otlp-http", "untraced", cpuRatio), median("otlp-http", "off", cpuRatio),
+		inProcessFigures(),
+		int(median("otlp-http", "untraced", p99Added)),
 		spansLost)
+}
+
+// inProcessFigures are our_allocs_over_floor and added_us_inprocess, as
+// scripts/bench-inprocess.sh measured them in this run, for the summary
+// line ("" if it did not run).
+func inProcessFigures() string {
+	b, err := os.ReadFile(*inProcess)
+	if err != nil {
+		return ""
+	}
+	var kept []string
+	for _, kv := range strings.Fields(string(b)) {
+		if strings.HasPrefix(kv, "our_allocs_over_floor=") || strings.HasPrefix(kv, "added_us_inprocess=") {
+			kept = append(kept, kv)
+		}
+	}
+	return strings.Join(kept, " ") + " "
 }
 
 func cpuRatio(r, off benchResult) float64 {

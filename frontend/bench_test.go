@@ -19,7 +19,8 @@ import (
 // BenchmarkRequest sends one GET / through the real frontend handler, which
 // calls the real backend handler over loopback, with tracing set up by the
 // same calls as run makes (tracing.NewExporter, then tracing.Setup), either
-// off or with spans made and batched but not exported. `make bench`
+// off, with spans made and batched but not exported, or exported over
+// OTLP/HTTP to a receiver that discards them. `make bench`
 // (scripts/bench-inprocess.sh) runs it with -benchmem as it is, and built
 // with the floor's and the untraced pair's tracing/ in place of ours
 // (tracing/testdata/bench), side by side.
@@ -28,12 +29,23 @@ func BenchmarkRequest(b *testing.B) {
 	// in the middle of the benchmark's result lines.
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	for _, bc := range []struct{ name, env, value string }{
-		{"off", "OTEL_SDK_DISABLED", "true"},         // spans sampled out at once
-		{"sdk-only", "OTEL_TRACES_EXPORTER", "none"}, // 5 spans, no export
+	// An OTLP/HTTP receiver that reads every export and discards it: the
+	// export's cost on the services' side, without Jaeger's.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer receiver.Close()
+	for _, bc := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"off", map[string]string{"OTEL_SDK_DISABLED": "true"}},         // spans sampled out at once
+		{"sdk-only", map[string]string{"OTEL_TRACES_EXPORTER": "none"}}, // 5 spans, no export
+		{"otlp-http", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			testkit.SetOTelEnv(b, map[string]string{bc.env: bc.value})
+			testkit.SetOTelEnv(b, bc.env)
 			exporter, err := tracing.NewExporter(context.Background())
 			if err != nil {
 				b.Fatal(err)
