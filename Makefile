@@ -13,8 +13,9 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 
 .PHONY: help build run jaeger run-jaeger prometheus run-prometheus kustomize otelcol chromium test lint unit e2e manifests reliability compose-test screenshots fuzz vulncheck bench clean clean-stand-ins
 
-help: ## list the commands
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+help: ## list the commands; (slow) marks those of minutes (docs/tests.md has the times)
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  make %-*s  %s\n", w, name[i], text[i] }'
 
 build: ## build bin/tracingdemo, which runs either service
 	$(GO) build -o bin/ ./cmd/tracingdemo
@@ -37,7 +38,7 @@ run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 # Its web UI is not part of Jaeger's Go module: bin/jaeger-ui holds the real
 # one, jaeger-ui v1.68.0 (scripts/jaeger-ui.sh), which Jaeger serves from
 # there when told to (jaeger_query.ui.assets_path).
-jaeger: bin/jaeger bin/jaeger-ui/index.html ## build Jaeger v2 from source into bin/jaeger, and its UI into bin/jaeger-ui
+jaeger: bin/jaeger bin/jaeger-ui/index.html ## (slow) build Jaeger v2 from source into bin/jaeger, and its UI into bin/jaeger-ui
 bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 	cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-ui.sh
@@ -60,7 +61,7 @@ run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16
 # the Go module proxy in its own module, tools/prometheus, like Jaeger.
 # Built this way it serves its query API, which is all Jaeger needs, but no
 # web UI of its own. Static, as Jaeger is.
-prometheus: bin/prometheus ## build Prometheus from source into bin/prometheus
+prometheus: bin/prometheus ## (slow) build Prometheus from source into bin/prometheus
 bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
 	cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus
 
@@ -82,14 +83,14 @@ bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 # Jaeger 2.12.0's release, sends nothing; tools/otelcol/main.go says why),
 # built from the Go module proxy in its own module, tools/otelcol, for its
 # tests.
-otelcol: bin/otelcol ## build the OpenTelemetry Collector of the routing tier into bin/otelcol
+otelcol: bin/otelcol ## (slow) build the OpenTelemetry Collector of the routing tier into bin/otelcol
 bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
 	cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .
 
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so; with CI=true or
 # REQUIRE_ALL=1, the install's failure fails the run.
-chromium:
+chromium: ## install Debian's Chromium for the browser tests, if it is missing (apt-get)
 	@scripts/install-chromium.sh
 
 # CI (CI=true) and REQUIRE_ALL=1 require every real part: a missing Docker
@@ -103,7 +104,7 @@ export REQUIRE_ALL
 # failed. The skips are the lines that start with "SKIPPED:" or hold
 # ": SKIPPED:", gathered in bin/skipped.
 TEST_STEPS = lint unit manifests e2e compose-test vulncheck
-test: ## everything CI runs: lint, unit, manifest, end-to-end and compose tests, and the vulnerability scan
+test: ## (slow) everything CI runs: lint, unit, manifest, end-to-end and compose tests, and the vulnerability scan
 	@mkdir -p bin && rm -f bin/skipped && failed=none; \
 	for step in $(TEST_STEPS); do \
 		$(MAKE) --no-print-directory $$step 2>&1 | tee bin/step.log; \
@@ -142,20 +143,20 @@ unit: ## in-process tests, with the race detector
 manifests: kustomize jaeger otelcol ## check the Kubernetes manifests in deploy/kubernetes
 	cd deploy/kubernetes && $(GO) test -count=1 -v . -kustomize=$(CURDIR)/bin/kustomize -jaeger=$(CURDIR)/bin/jaeger -otelcol=$(CURDIR)/bin/otelcol
 
-e2e: jaeger prometheus otelcol chromium ## the real binaries against a real Jaeger, on loopback, and its UI in a browser
+e2e: jaeger prometheus otelcol chromium ## (slow) the real binaries against a real Jaeger, on loopback, and its UI in a browser
 	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
 
 # The faults of e2e/reliability_test.go and their neighbours, one line of
 # figures each. They run in `make e2e` too, but for the faults of the
 # scale-out tiers (e2e/scalefaults_test.go, the faults build tag: about
 # 4 minutes), which run only here.
-reliability: jaeger otelcol ## the fault tests, with their figures
+reliability: jaeger otelcol ## (slow) the fault tests, with their figures
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e,faults -count=1 -v -timeout 20m -run "TestSIGTERMUnderLoad|TestMemoryUnderAttack|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal|TestTailSamplingFlood|TestTailSamplingMemoryBound|TestScale" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
 # The pictures in the README, made by the browser test's machinery: the real
 # binaries, the real Jaeger and its real UI, in headless Chromium. Run it
 # again when the UI or the spans change.
-screenshots: jaeger prometheus chromium ## write the README's pictures of the Jaeger UI into docs/images
+screenshots: jaeger prometheus chromium ## (slow) write the README's pictures of the Jaeger UI into docs/images
 	cd e2e && $(GO) test -tags e2e -count=1 -v -run '^(TestScreenshots|TestREDMetrics)$$' . $(E2E_FLAGS) -screenshots=$(CURDIR)/docs/images
 
 # The fuzzer sends arbitrary query strings and trace headers through the
@@ -165,7 +166,7 @@ screenshots: jaeger prometheus chromium ## write the README's pictures of the Ja
 FUZZTIME ?= 60s
 # Each new input is shrunk for at most 2 s, not Go's 60 s: the seeds of
 # 20 KB headers would otherwise take most of the run to shrink.
-fuzz: ## fuzz the frontend, then the backend, for FUZZTIME (60s) each, keeping the corpus found
+fuzz: ## (slow) fuzz the frontend, then the backend, for FUZZTIME (60s) each, keeping the corpus found
 	@for target in frontend/FuzzFrontend backend/FuzzBackend; do \
 		pkg=$${target%/*}; name=$${target#*/}; \
 		$(GO) test -run '^$$' -fuzz=$$name -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./$$pkg/ || exit 1; \
@@ -182,7 +183,7 @@ fuzz: ## fuzz the frontend, then the backend, for FUZZTIME (60s) each, keeping t
 # with one `bench:` summary line. BENCHFLAGS can change the rounds, the rate
 # and the lengths, e.g. BENCHFLAGS="-rounds=5 -fixed=30s".
 BENCHFLAGS ?=
-bench: jaeger ## what tracing costs: CPU, latency, req/s, spans lost, per exporter
+bench: jaeger ## (slow) what tracing costs: CPU, latency, req/s, spans lost, per exporter
 	scripts/bench-inprocess.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/spans/
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
@@ -199,7 +200,7 @@ GOVULNDB ?= file://$(CURDIR)/bin/vulndb
 VULN_OURS = source:. source:e2e source:deploy/kubernetes binary:bin/tracingdemo \
 	$(if $(shell docker info >/dev/null 2>&1 && echo yes),image:tracingdemo/frontend image:tracingdemo/backend)
 VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:bin/kustomize binary:bin/docker-compose
-vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## known vulnerabilities our code and tools reach, offline; fails on any in our services
+vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## (slow) known vulnerabilities our code and tools reach, offline; fails on any in our services
 	@$(if $(filter image:%,$(VULN_OURS)),,echo "vulncheck: SKIPPED: the service images' binaries (no Docker engine answers)")
 	bin/vulnscan -govulncheck bin/govulncheck -db $(GOVULNDB) -allow tools/vulncheck/allowlist.txt \
 		-tags e2e,compose,bench,faults -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
@@ -215,7 +216,7 @@ bin/vulndb/version: tools/vulncheck/go.mod tools/vulncheck/go.sum bin/gendb scri
 # v2 (`docker compose`); where Docker has only the old Python docker-compose
 # v1, Compose v2 is built from the Go module proxy (tools/compose) and used
 # as Docker's CLI plugin, from bin/docker-config.
-compose-test: ## docker compose up, for real, and the trace it makes
+compose-test: ## (slow) docker compose up, for real, and the trace it makes
 	@if ! docker info >/dev/null 2>&1 && [ -n "$(REQUIRE_ALL)" ]; then \
 		echo "compose-test: FAILED: no Docker engine answers (docker info failed), and CI=true or REQUIRE_ALL=1 requires the compose test: install Docker Engine and Compose (Debian: apt-get install docker.io docker-compose), start it, and run again"; \
 		exit 1; \

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -276,5 +277,38 @@ func TestImageBuildsWithGoModsToolchain(t *testing.T) {
 	}
 	if want := "golang:" + toolchain[1]; image[1] != want {
 		t.Errorf("the Dockerfile builds with %s; go.mod's toolchain wants %s", image[1], want)
+	}
+}
+
+// TestMakeHelp: `make help` lists every target the Makefile declares, each
+// line's description starting in the same column.
+func TestMakeHelp(t *testing.T) {
+	out, err := exec.Command("make", "-s", "-C", root, "help").Output()
+	if err != nil {
+		t.Fatalf("make help: %v", err)
+	}
+	listed := map[string]bool{}
+	column := -1
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		m := regexp.MustCompile(`^  make (\S+)(\s+)\S`).FindStringSubmatchIndex(line)
+		if m == nil {
+			t.Errorf("make help: a line that is no target: %q", line)
+			continue
+		}
+		listed[line[m[2]:m[3]]] = true
+		if column == -1 {
+			column = m[5]
+		} else if m[5] != column {
+			t.Errorf("make help: %q: its description starts at column %d, the first line's at %d", line, m[5], column)
+		}
+	}
+	phony := regexp.MustCompile(`(?m)^\.PHONY: (.*)$`).FindStringSubmatch(read(t, filepath.Join(root, "Makefile")))
+	if phony == nil {
+		t.Fatal("the Makefile has no .PHONY line")
+	}
+	for _, target := range strings.Fields(phony[1]) {
+		if !listed[target] {
+			t.Errorf("make help does not list %s, which the Makefile declares: give its rule a ## description", target)
+		}
 	}
 }
