@@ -83,19 +83,18 @@ if [ "$rounds" = check ]; then
 	exit 0
 fi
 
+# The variants' overlays and the upstream copies are made once, for every
+# round.
+untraced=$(overlay untraced) floor=$(overlay floor) upstream=$(upstream_work)
 results=bin/bench-inprocess.txt
 : >"$results"
 for round in $(seq "$rounds"); do
 	for variant in untraced floor services upstream; do
-		flags=() work=GOWORK=off
+		flags=() work=GOWORK=off bench=BenchmarkRequest
 		case $variant in
-		untraced | floor) flags+=("$(overlay "$variant")") ;;
-		upstream) work=$(upstream_work) ;;
-		esac
-		case $variant in
-		untraced) bench='BenchmarkRequest/off' ;;
-		floor) bench='BenchmarkRequest/(sdk-only|otlp-http)' ;;
-		*) bench='BenchmarkRequest' ;;
+		untraced) flags=("$untraced") bench='BenchmarkRequest/off' ;;
+		floor) flags=("$floor") bench='BenchmarkRequest/(sdk-only|otlp-http)' ;;
+		upstream) work=$upstream ;;
 		esac
 		env "$work" go test "${flags[@]}" -run '^$' -bench "$bench" -benchmem -count=1 ./frontend/ |
 			awk -v v="$variant" '/^BenchmarkRequest/ { sub(/^BenchmarkRequest\//, ""); sub(/-[0-9]+$/, "", $1); print v, $1, $3, $7 }' |
