@@ -27,7 +27,7 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 			// tells the caller which trace, and which span of it, served it.
 			server.SetTraceResponse(w.Header(), sc)
 		}
-		route, _ := server.RouteOf(router, r)
+		route := server.RouteOf(router, r)
 		server.ServeLogged(logger, route, router, w, r) // a log line with the trace ID
 	})
 	opts := []otelhttp.Option{

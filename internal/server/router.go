@@ -123,11 +123,10 @@ func Harden(next http.Handler, router *mux.Router, public bool) http.Handler {
 // cut from the request line, memory of their own, where otelhttp copies
 // them into the span: the method and the protocol net/http's constants,
 // the path its route's (the router's own string), when they are the same;
-// the others a copy,
-// which only a request out of the ordinary pays for (an unknown method, a
-// path that is no route, a host in the request line). The values stay the
-// same. The other strings of a span come from headers, each a string of
-// its own: spans.Batcher copies those the length limit cut.
+// the others a copy, which only a request out of the ordinary pays for (an
+// unknown method, a path that is no route, a host in the request line).
+// The values stay the same. The other strings of a span come from headers,
+// each a string of its own: spans.Batcher copies those the length limit cut.
 func ownLine(r *http.Request, route string) {
 	if method := Method(r); method != "_OTHER" {
 		r.Method = method
@@ -192,19 +191,22 @@ func ServeLogged(logger *slog.Logger, route string, next http.Handler, w http.Re
 		"duration_ms", float64(m.Duration)/float64(time.Millisecond))
 }
 
-// RouteOf is Route, read from r.Pattern where Harden set it.
-func RouteOf(router *mux.Router, r *http.Request) (string, bool) {
+// RouteOf is the route Route names, read from r.Pattern where Harden set
+// it: the template of the route r matched, or NotFound, or
+// MethodNotAllowed.
+func RouteOf(router *mux.Router, r *http.Request) string {
 	if r.Pattern != "" {
-		return r.Pattern, true
+		return r.Pattern
 	}
-	return Route(router, r)
+	route, _ := Route(router, r)
+	return route
 }
 
 // SpanName returns the name of r's span, its method and route, e.g.
 // "GET /hello" or "GET NotFound". Each name is made once and kept: there
 // are ten methods at most (Method) and the router's routes.
 func SpanName(router *mux.Router, r *http.Request) string {
-	route, _ := RouteOf(router, r)
+	route := RouteOf(router, r)
 	method := Method(r)
 	spanNames.RLock()
 	name, ok := spanNames.byMethod[method][route]

@@ -19,7 +19,7 @@ import (
 
 func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route, _ := server.RouteOf(router, r)
+		route := server.RouteOf(router, r)
 		server.ServeLogged(logger, route, router, w, r)
 	})
 	return server.Harden(otelhttp.NewHandler(logged, "server",

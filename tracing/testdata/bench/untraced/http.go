@@ -17,7 +17,7 @@ import (
 
 func Handler(router *mux.Router, _ trace.TracerProvider, _ propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	return server.Harden(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		route, _ := server.RouteOf(router, r)
+		route := server.RouteOf(router, r)
 		server.ServeLogged(logger, route, router, w, r)
 	}), router, public)
 }
