@@ -11,11 +11,22 @@ SHELL := /bin/bash
 # otherwise build with their own, older Go and its known vulnerabilities.
 export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 
-.PHONY: help build run jaeger run-jaeger prometheus run-prometheus kustomize otelcol chromium test lint unit e2e manifests reliability compose-test screenshots fuzz vulncheck bench clean clean-stand-ins
+# The tools' builds say how long they took (docs/tests.md has the times).
+TIMED = TIMEFORMAT='$@: built in %0R s'; time
+
+.PHONY: help up down build run jaeger run-jaeger prometheus run-prometheus kustomize kubernetes otelcol chromium test lint unit e2e manifests k8s-test reliability compose-test screenshots fuzz vulncheck bench clean clean-stand-ins
 
 help: ## list the commands; (slow) marks those of minutes (docs/tests.md has the times)
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
 		END { for (i = 1; i <= NR; i++) printf "  make %-*s  %s\n", w, name[i], text[i] }'
+
+# The Quick start's `docker compose up --wait`, also where Docker has no
+# Compose v2 plugin: then with Compose built from source (scripts/compose.sh).
+# Where Docker itself is missing, one line says what to install.
+up: ## start Jaeger and both services in Docker, as the Quick start does, with or without Docker's Compose v2
+	@scripts/compose.sh up --wait
+down: ## stop what make up started
+	@scripts/compose.sh down
 
 build: ## build bin/tracingdemo, which runs either service
 	$(GO) build -o bin/ ./cmd/tracingdemo
@@ -32,15 +43,16 @@ run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 # Jaeger v2 (module v1.75.0 = Jaeger v2.12.0), built from the Go module proxy
 # in its own module, tools/jaeger, so that its dependencies stay out of ours.
 # Static (CGO_ENABLED=0), as Jaeger's own release builds are, so that it also
-# runs in the Docker stand-in image. The first build takes about 4 minutes;
-# later ones use Go's build cache.
+# runs in the Docker stand-in image. The first build takes minutes (the
+# times, cold and warm, on the CI machine are in docs/tests.md); later ones
+# use Go's build cache.
 #
 # Its web UI is not part of Jaeger's Go module: bin/jaeger-ui holds the real
 # one, jaeger-ui v1.68.0 (scripts/jaeger-ui.sh), which Jaeger serves from
 # there when told to (jaeger_query.ui.assets_path).
 jaeger: bin/jaeger bin/jaeger-ui/index.html ## (slow) build Jaeger v2 from source into bin/jaeger, and its UI into bin/jaeger-ui
 bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
-	cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+	$(TIMED) (cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger)
 bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-ui.sh
 	scripts/jaeger-ui.sh bin/jaeger-ui
 
@@ -54,8 +66,11 @@ JAEGER_STRATEGIES_FLAG = --set=extensions.remote_sampling.file.path=$(CURDIR)/ja
 # The UI and the query API have no login: on this machine only, as Jaeger's
 # other listeners already are (and as compose publishes them).
 JAEGER_LOOPBACK_FLAGS = --set=extensions.jaeger_query.http.endpoint=localhost:16686 --set=extensions.jaeger_query.grpc.endpoint=localhost:16685
+# Jaeger would trace its own query API: a third service, jaeger, on the
+# search page, beside the demo's two.
+JAEGER_UNTRACED_FLAG = --set=extensions.jaeger_query.enable_tracing=false
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686, all on localhost (JAEGER_CONFIG=…)
-	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG) $(JAEGER_LOOPBACK_FLAGS)
+	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG) $(JAEGER_LOOPBACK_FLAGS) $(JAEGER_UNTRACED_FLAG)
 
 # Prometheus 3.11.3 (module v0.311.3), for Jaeger's Monitor tab, built from
 # the Go module proxy in its own module, tools/prometheus, like Jaeger.
@@ -63,7 +78,7 @@ run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16
 # web UI of its own. Static, as Jaeger is.
 prometheus: bin/prometheus ## (slow) build Prometheus from source into bin/prometheus
 bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
-	cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus
+	$(TIMED) (cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus)
 
 # Prometheus here, scraping the Jaeger of
 # `make run-jaeger JAEGER_CONFIG=jaeger/monitor.yaml` on localhost:8889.
@@ -76,7 +91,19 @@ run-prometheus: prometheus ## run Prometheus here on localhost:9090, for Jaeger'
 # tools/kustomize, to build and check the manifests in deploy/kubernetes.
 kustomize: bin/kustomize ## build kustomize from source into bin/kustomize
 bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
-	cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
+	$(TIMED) (cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5)
+
+# kube-apiserver v1.37.2 and etcd v3.7.3, built from the Go module proxy in
+# their own module, tools/kubernetes, for make k8s-test: the manifests
+# applied to a real API server. No kubelet: no pod runs.
+KUBE_VERSION := v1.37.2
+KUBE_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+kubernetes: bin/kube-apiserver bin/etcd ## (slow) build kube-apiserver and etcd from source into bin/
+bin/kube-apiserver: tools/kubernetes/go.mod tools/kubernetes/go.sum
+	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o ../../bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver)
+bin/etcd: tools/kubernetes/go.mod tools/kubernetes/go.sum
+	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/etcd go.etcd.io/etcd/server/v3)
 
 # An OpenTelemetry Collector with the components of the routing tier of
 # deploy/kubernetes (contrib 0.138.0: the loadbalancing exporter of 0.139.0,
@@ -85,7 +112,7 @@ bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 # tests.
 otelcol: bin/otelcol ## (slow) build the OpenTelemetry Collector of the routing tier into bin/otelcol
 bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
-	cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .
+	$(TIMED) (cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .)
 
 # Headless Chromium from Debian, for the browser tests and the screenshots.
 # Where it cannot be installed, those tests skip and say so; with CI=true or
@@ -103,8 +130,8 @@ export REQUIRE_ALL
 # Each step in turn; the last line says what ran, what was skipped and what
 # failed. The skips are the lines that start with "SKIPPED:" or hold
 # ": SKIPPED:", gathered in bin/skipped.
-TEST_STEPS = lint unit manifests e2e compose-test vulncheck
-test: ## (slow) everything CI runs: lint, unit, manifest, end-to-end and compose tests, and the vulnerability scan
+TEST_STEPS = lint unit manifests k8s-test e2e compose-test vulncheck
+test: ## (slow) everything CI runs: lint, unit, manifest, API server, end-to-end and compose tests, and the vulnerability scan
 	@mkdir -p bin && rm -f bin/skipped && failed=none; \
 	for step in $(TEST_STEPS); do \
 		$(MAKE) --no-print-directory $$step 2>&1 | tee bin/step.log; \
@@ -121,14 +148,14 @@ test: ## (slow) everything CI runs: lint, unit, manifest, end-to-end and compose
 E2E_FLAGS = -jaeger=$(CURDIR)/bin/jaeger -jaeger-ui=$(CURDIR)/bin/jaeger-ui -prometheus=$(CURDIR)/bin/prometheus -otelcol=$(CURDIR)/bin/otelcol
 
 # Every module of the project: its go.mod and go.sum must be tidy.
-MODULES = . e2e deploy/kubernetes tools/compose tools/jaeger tools/kustomize tools/otelcol tools/prometheus tools/vulncheck
+MODULES = . e2e deploy/kubernetes tools/compose tools/jaeger tools/kubernetes tools/kustomize tools/otelcol tools/prometheus tools/vulncheck
 
 lint: ## gofmt, go vet, and go mod tidy in every module
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy -diff) || { echo "lint: $$m: go mod tidy needed (the diff is above)"; exit 1; }; done
 	$(GO) vet ./...
 	cd e2e && $(GO) vet -tags e2e . && $(GO) vet -tags e2e,faults . && $(GO) vet -tags compose . && $(GO) vet -tags bench .
-	cd deploy/kubernetes && $(GO) vet .
+	cd deploy/kubernetes && $(GO) vet . && $(GO) vet -tags apiserver .
 	cd tools/vulncheck && $(GO) vet ./vulnscan
 
 unit: ## in-process tests, with the race detector
@@ -142,6 +169,12 @@ unit: ## in-process tests, with the race detector
 # ours.
 manifests: kustomize jaeger otelcol ## check the Kubernetes manifests in deploy/kubernetes
 	cd deploy/kubernetes && $(GO) test -count=1 -v . -kustomize=$(CURDIR)/bin/kustomize -jaeger=$(CURDIR)/bin/jaeger -otelcol=$(CURDIR)/bin/otelcol
+
+# The manifests applied, with server-side apply, to a real kube-apiserver
+# and etcd on loopback (deploy/kubernetes/apiserver_test.go): Pod Security
+# enforced, every object read back, and refused with a misspelt field.
+k8s-test: kustomize kubernetes ## (slow) apply the manifests to a real kube-apiserver and etcd, on this machine only
+	cd deploy/kubernetes && $(GO) test -tags apiserver -count=1 -v -run '^TestAPIServer' . -kustomize=$(CURDIR)/bin/kustomize -kube-apiserver=$(CURDIR)/bin/kube-apiserver -etcd=$(CURDIR)/bin/etcd
 
 e2e: jaeger prometheus otelcol chromium ## (slow) the real binaries against a real Jaeger, on loopback, and its UI in a browser
 	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
@@ -199,11 +232,12 @@ bench: jaeger ## (slow) what tracing costs: CPU, latency, req/s, spans lost, per
 GOVULNDB ?= file://$(CURDIR)/bin/vulndb
 VULN_OURS = source:. source:e2e source:deploy/kubernetes binary:bin/tracingdemo \
 	$(if $(shell docker info >/dev/null 2>&1 && echo yes),image:tracingdemo/frontend image:tracingdemo/backend)
-VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:bin/kustomize binary:bin/docker-compose
-vulncheck: build jaeger otelcol prometheus kustomize bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## (slow) known vulnerabilities our code and tools reach, offline; fails on any in our services
+VULN_TOOLS = binary:bin/jaeger binary:bin/otelcol binary:bin/prometheus binary:bin/kustomize binary:bin/docker-compose \
+	binary:bin/kube-apiserver binary:bin/etcd
+vulncheck: build jaeger otelcol prometheus kustomize kubernetes bin/docker-compose bin/govulncheck bin/vulnscan $(if $(filter file://$(CURDIR)/bin/vulndb,$(GOVULNDB)),bin/vulndb/version) ## (slow) known vulnerabilities our code and tools reach, offline; fails on any in our services
 	@$(if $(filter image:%,$(VULN_OURS)),,echo "vulncheck: SKIPPED: the service images' binaries (no Docker engine answers)")
 	bin/vulnscan -govulncheck bin/govulncheck -db $(GOVULNDB) -allow tools/vulncheck/allowlist.txt \
-		-tags e2e,compose,bench,faults -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
+		-tags e2e,compose,bench,faults,apiserver -ours "$(VULN_OURS)" -tools "$(VULN_TOOLS)"
 bin/govulncheck bin/gendb &: tools/vulncheck/go.mod tools/vulncheck/go.sum
 	cd tools/vulncheck && $(GO) build -trimpath -o ../../bin/ golang.org/x/vuln/cmd/govulncheck golang.org/x/vulndb/cmd/gendb
 bin/vulnscan: tools/vulncheck/go.mod tools/vulncheck/vulnscan/main.go
@@ -237,9 +271,9 @@ compose-test-run: jaeger chromium $(COMPOSE_PLUGIN)
 # the Go module proxy refuses to serve.)
 COMPOSE_VERSION := v5.6.0
 bin/docker-compose: tools/compose/go.mod tools/compose/go.sum
-	cd tools/compose && CGO_ENABLED=0 $(GO) build -trimpath \
+	$(TIMED) (cd tools/compose && CGO_ENABLED=0 $(GO) build -trimpath \
 		-ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" \
-		-o ../../bin/docker-compose github.com/docker/compose/v5/cmd
+		-o ../../bin/docker-compose github.com/docker/compose/v5/cmd)
 bin/docker-config/cli-plugins/docker-compose: bin/docker-compose
 	mkdir -p $(@D) && ln -sf ../../docker-compose $@
 

@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 )
@@ -114,18 +115,19 @@ func stderrOf(err error) string {
 
 // workload is a Deployment's or a StatefulSet's name and pod template.
 type workload struct {
-	name     string
-	replicas int32
-	template corev1.PodTemplateSpec
+	kind, name string
+	replicas   int32
+	template   corev1.PodTemplateSpec
+	object     runtime.Object // the Deployment or StatefulSet itself
 }
 
 func (o objects) workloads() []workload {
 	var ws []workload
 	for _, d := range o.deployments {
-		ws = append(ws, workload{d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Spec.Template})
+		ws = append(ws, workload{"Deployment", d.Name, ptr.Deref(d.Spec.Replicas, 1), d.Spec.Template, &d})
 	}
 	for _, s := range o.statefulSets {
-		ws = append(ws, workload{s.Name, ptr.Deref(s.Spec.Replicas, 1), s.Spec.Template})
+		ws = append(ws, workload{"StatefulSet", s.Name, ptr.Deref(s.Spec.Replicas, 1), s.Spec.Template, &s})
 	}
 	return ws
 }

@@ -90,80 +90,91 @@ type reach struct {
 // reaches the frontend and the UI. The policies are read here as a network
 // plugin that enforces them reads them.
 func TestNetworkPolicies(t *testing.T) {
-	outsider := peer{"a pod of another namespace", map[string]string{"app": "intruder"}, false}
-	neighbour := peer{"a pod of this namespace", map[string]string{"app.kubernetes.io/name": "debug"}, true}
-	reaches := map[string][]reach{
-		"base": {
-			{"frontend", "backend", 8081, true},
-			{"frontend", "backend", 9999, false},
-			{"frontend", "jaeger", 4318, true},
-			{"backend", "jaeger", 4317, true},
-			{"backend", "jaeger", 4318, true},
-			{"jaeger", "backend", 8081, false},
-			{"backend", "backend", 8081, false},
-			{outsider.name, "frontend", 8080, true},
-			{outsider.name, "backend", 8081, false},
-			{neighbour.name, "backend", 8081, false},
-			{outsider.name, "jaeger", 4317, false},
-			{outsider.name, "jaeger", 4318, false},
-			{neighbour.name, "jaeger", 4318, false},
-			{outsider.name, "jaeger", 16686, true},
-			{outsider.name, "jaeger", 13133, false},
-		},
-		"overlays/tail-sampling-at-scale": {
-			{"frontend", "backend", 8081, true},
-			{outsider.name, "backend", 8081, false},
-			{"frontend", "otel-collector", 4318, true},
-			{"backend", "otel-collector", 4317, true},
-			{outsider.name, "otel-collector", 4318, false},
-			{"otel-collector", "jaeger-sampler", 4317, true},
-			{"frontend", "jaeger-sampler", 4317, false},
-			{neighbour.name, "jaeger-sampler", 8888, false},
-			{"jaeger-sampler", "jaeger", 4316, true},
-			{"jaeger-sampler", "jaeger", 17271, true},
-			{"backend", "jaeger", 4316, false},
-			{"frontend", "jaeger", 17271, false},
-			{outsider.name, "jaeger", 4316, false},
-			{outsider.name, "jaeger", 16686, true},
-		},
-	}
 	for _, dir := range kustomizations {
 		t.Run(dir, func(t *testing.T) {
-			objs := build(t, dir)
-			peers := map[string]peer{outsider.name: outsider, neighbour.name: neighbour}
-			for _, w := range objs.workloads() {
-				peers[w.name] = peer{w.name, w.template.Labels, true}
-			}
-			for _, r := range reaches[dir] {
-				from, ok := peers[r.from]
-				if !ok {
-					t.Fatalf("no workload %s", r.from)
-				}
-				to := objs.workload(t, r.to)
-				if got := allowed(objs.networkPolicies, from, to, r.port); got != r.allowed {
-					t.Errorf("%s to %s:%d: allowed %v, want %v", r.from, r.to, r.port, got, r.allowed)
-				}
-			}
-			// And every port a Service opens is reached by someone: a
-			// policy that forgot one would make the Service dead.
-			for _, svc := range objs.services {
-				for _, w := range objs.workloads() {
-					if !matches(svc.Spec.Selector, w.template.Labels) {
-						continue
-					}
-					for _, p := range svc.Spec.Ports {
-						target := p.TargetPort
-						if target.IntVal == 0 && target.StrVal == "" {
-							target = intstr.FromInt32(p.Port) // targetPort defaults to port
-						}
-						port := containerPort(w, target)
-						if !slices.ContainsFunc(slices.Collect(maps.Values(peers)), func(from peer) bool { return allowed(objs.networkPolicies, from, w, port) }) {
-							t.Errorf("Service %s's port %s (%s:%d) is reached by no pod", svc.Name, p.Name, w.name, port)
-						}
-					}
-				}
-			}
+			checkReaches(t, dir, build(t, dir))
 		})
+	}
+}
+
+var (
+	outsider  = peer{"a pod of another namespace", map[string]string{"app": "intruder"}, false}
+	neighbour = peer{"a pod of this namespace", map[string]string{"app.kubernetes.io/name": "debug"}, true}
+)
+
+// reaches are the connections that each kustomization's policies must
+// allow, and some they must not.
+var reaches = map[string][]reach{
+	"base": {
+		{"frontend", "backend", 8081, true},
+		{"frontend", "backend", 9999, false},
+		{"frontend", "jaeger", 4318, true},
+		{"backend", "jaeger", 4317, true},
+		{"backend", "jaeger", 4318, true},
+		{"jaeger", "backend", 8081, false},
+		{"backend", "backend", 8081, false},
+		{outsider.name, "frontend", 8080, true},
+		{outsider.name, "backend", 8081, false},
+		{neighbour.name, "backend", 8081, false},
+		{outsider.name, "jaeger", 4317, false},
+		{outsider.name, "jaeger", 4318, false},
+		{neighbour.name, "jaeger", 4318, false},
+		{outsider.name, "jaeger", 16686, true},
+		{outsider.name, "jaeger", 13133, false},
+	},
+	"overlays/tail-sampling-at-scale": {
+		{"frontend", "backend", 8081, true},
+		{outsider.name, "backend", 8081, false},
+		{"frontend", "otel-collector", 4318, true},
+		{"backend", "otel-collector", 4317, true},
+		{outsider.name, "otel-collector", 4318, false},
+		{"otel-collector", "jaeger-sampler", 4317, true},
+		{"frontend", "jaeger-sampler", 4317, false},
+		{neighbour.name, "jaeger-sampler", 8888, false},
+		{"jaeger-sampler", "jaeger", 4316, true},
+		{"jaeger-sampler", "jaeger", 17271, true},
+		{"backend", "jaeger", 4316, false},
+		{"frontend", "jaeger", 17271, false},
+		{outsider.name, "jaeger", 4316, false},
+		{outsider.name, "jaeger", 16686, true},
+	},
+}
+
+// checkReaches checks the connections of reaches[dir] against the
+// policies of objs, and that every port a Service opens is reached by
+// someone: a policy that forgot one would make the Service dead.
+func checkReaches(t *testing.T, dir string, objs objects) {
+	t.Helper()
+	peers := map[string]peer{outsider.name: outsider, neighbour.name: neighbour}
+	for _, w := range objs.workloads() {
+		peers[w.name] = peer{w.name, w.template.Labels, true}
+	}
+	for _, r := range reaches[dir] {
+		from, ok := peers[r.from]
+		if !ok {
+			t.Fatalf("no workload %s", r.from)
+		}
+		to := objs.workload(t, r.to)
+		if got := allowed(objs.networkPolicies, from, to, r.port); got != r.allowed {
+			t.Errorf("%s to %s:%d: allowed %v, want %v", r.from, r.to, r.port, got, r.allowed)
+		}
+	}
+	for _, svc := range objs.services {
+		for _, w := range objs.workloads() {
+			if !matches(svc.Spec.Selector, w.template.Labels) {
+				continue
+			}
+			for _, p := range svc.Spec.Ports {
+				target := p.TargetPort
+				if target.IntVal == 0 && target.StrVal == "" {
+					target = intstr.FromInt32(p.Port) // targetPort defaults to port
+				}
+				port := containerPort(w, target)
+				if !slices.ContainsFunc(slices.Collect(maps.Values(peers)), func(from peer) bool { return allowed(objs.networkPolicies, from, w, port) }) {
+					t.Errorf("Service %s's port %s (%s:%d) is reached by no pod", svc.Name, p.Name, w.name, port)
+				}
+			}
+		}
 	}
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# docker compose, on the machines people have (make up, make down): Docker's
+# Compose v2 plugin where it is there and knows `up --wait`; elsewhere
+# (Debian 12's Docker, say, whose docker-compose is the old v1) Compose
+# built from the Go module proxy (tools/compose), run as a program of its
+# own, which needs Go. Where something is missing it says, in one line,
+# what to install.
+#
+# Usage: scripts/compose.sh up --wait | down   (the arguments go to compose)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# DOCKER and GO name other commands, e.g. for the tests of these lines.
+docker=${DOCKER:-docker}
+go=${GO:-go}
+say() { echo "make ${1%% *}: $2" >&2; }
+
+if ! command -v "$docker" >/dev/null; then
+	say "$1" "no docker command: install Docker Engine (Debian, Ubuntu: apt-get install docker.io), then run again"
+	exit 1
+fi
+if ! "$docker" info >/dev/null 2>&1; then
+	say "$1" "no Docker engine answers ($docker info failed): start it (systemctl start docker), or ask for access to it (the docker group), then run again"
+	exit 1
+fi
+
+# Compose v2.1 and later have up --wait.
+if "$docker" compose up --help 2>/dev/null | grep -q -- '--wait'; then
+	exec "$docker" compose "$@"
+fi
+
+if [ ! -x bin/docker-compose ] && ! command -v "$go" >/dev/null; then
+	say "$1" "Docker has no Compose v2 plugin (docker compose), and there is no Go to build one: install Docker's docker-compose-plugin package (Debian 13, Ubuntu 24.04: apt-get install docker-compose), or Go 1.21 or later, then run again"
+	exit 1
+fi
+say "$1" "Docker has no Compose v2 plugin (docker compose): using Compose built from source, bin/docker-compose (the first build takes minutes)"
+make -s bin/docker-compose GO="$go" >&2
+exec bin/docker-compose "$@"
