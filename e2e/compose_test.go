@@ -161,6 +161,17 @@ func TestCompose(t *testing.T) {
 		}
 	})
 
+	t.Run("the README's answers", func(t *testing.T) {
+		checkReadmeAnswers(t, frontendURL)
+	})
+
+	t.Run("only the demo's services in Jaeger", func(t *testing.T) {
+		// The UI and the API have been used by now: where Jaeger traced
+		// its own query API, its batcher (5 s) would have sent a third
+		// service, jaeger, by the end of this.
+		checkOnlyDemoServices(t, jaegerURL)
+	})
+
 	t.Run("backend stopped", func(t *testing.T) {
 		c.must("stop", "backend")
 		status, body, traceID := getTraced(t, frontendURL+"/")

@@ -342,3 +342,40 @@ func (s jaegerSpan) refs() []string {
 	}
 	return refs
 }
+
+// services returns the services Jaeger has spans of (GET /api/services),
+// as its search page lists them.
+func (a jaegerAPI) services(t *testing.T) []string {
+	t.Helper()
+	resp, err := http.Get(a.base + "/api/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []string `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("GET /api/services: %v", err)
+	}
+	return out.Data
+}
+
+// checkOnlyDemoServices: the search page of the Jaeger at base lists the
+// demo's services and no other, for 6 s, longer than the 5 s in which an
+// OpenTelemetry batcher (Jaeger's own, where it traced its query API) sends
+// what it holds. The API is asked all along, so each ask would be traced.
+func checkOnlyDemoServices(t *testing.T, base string) {
+	t.Helper()
+	api := jaegerAPI{base: base}
+	for deadline := time.Now().Add(6 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		for _, service := range api.services(t) {
+			if service != "frontend" && service != "backend" {
+				t.Fatalf("Jaeger's search page lists the service %q beside the demo's frontend and backend", service)
+			}
+		}
+		if time.Now().After(deadline) {
+			return
+		}
+	}
+}

@@ -18,7 +18,8 @@ import (
 // TestRunTargetsOnLoopback: `make run-jaeger` and `make run-prometheus`,
 // as a reader runs them, listen on this machine only: their UIs and APIs
 // have no login. Each is up on 127.0.0.1, and refuses a connection to any
-// other address of the machine.
+// other address of the machine. And Jaeger's search page lists no service
+// of Jaeger's own.
 func TestRunTargetsOnLoopback(t *testing.T) {
 	others := otherAddresses(t)
 	for _, tt := range []struct {
@@ -61,6 +62,10 @@ func TestRunTargetsOnLoopback(t *testing.T) {
 					t.Fatalf("make %s: %s did not answer 200 within 2 min: %v\n%s", tt.target, tt.ready, err, out)
 				}
 				time.Sleep(200 * time.Millisecond)
+			}
+			if tt.target == "run-jaeger" {
+				// Jaeger does not trace itself into the demo's search page.
+				checkOnlyDemoServices(t, "http://127.0.0.1:16686")
 			}
 			for _, addr := range others {
 				for _, port := range tt.ports {

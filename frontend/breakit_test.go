@@ -1,6 +1,7 @@
 package frontend_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,33 +29,46 @@ var (
 )
 
 // TestBreakItNoTransport: without the otelhttp transport no traceparent
-// goes out, and the backend starts a trace of its own.
+// goes out, and the backend starts a trace of its own. No baggage goes out
+// either: the backend greets a stranger.
 func TestBreakItNoTransport(t *testing.T) {
-	traces := brokenTraces(t, noTransport)
+	got := brokenTraces(t, noTransport)
+	traces := got.Traces
 	assert.Len(t, traces, 2, "two traces instead of one: %v", traces)
 	assert.ElementsMatch(t, []string{"GET /", "backend call"}, traces["GET /"])
 	assert.ElementsMatch(t, []string{"GET /hello", "handle backend call"}, traces["GET /hello"],
 		"the backend's GET /hello is a root with no parent")
+	assert.Regexp(t, `^hello, stranger, from the backend `, got.Answer, "the user's baggage is lost with the trace context")
 }
 
 // TestBreakItBackgroundContext: a request made with context.Background()
 // instead of ctx carries no current span, so its CLIENT span is a root.
+// The baggage travelled in that context too: the backend greets a stranger.
 func TestBreakItBackgroundContext(t *testing.T) {
-	traces := brokenTraces(t, backgroundContext)
+	got := brokenTraces(t, backgroundContext)
+	traces := got.Traces
 	assert.Len(t, traces, 2, "two traces instead of one: %v", traces)
 	assert.ElementsMatch(t, []string{"GET /", "backend call"}, traces["GET /"])
 	assert.ElementsMatch(t, []string{"HTTP GET", "GET /hello", "handle backend call"}, traces["HTTP GET"],
 		"HTTP GET is a root with no parent, with the backend's spans below it")
+	assert.Regexp(t, `^hello, stranger, from the backend `, got.Answer, "the user's baggage is lost with the context")
+}
+
+// printedTraces is what TestPrintTraces prints: the span names of each
+// trace, root first, keyed by the name of the trace's root, and the first
+// line of the answer to ?user=alice.
+type printedTraces struct {
+	Traces map[string][]string
+	Answer string
 }
 
 // brokenTraces makes the edit b in frontend/handler.go, on a copy of the
-// module, runs TestPrintTraces there, and returns what it printed: the span
-// names of each trace, root first, keyed by the name of the trace's root.
-func brokenTraces(t *testing.T, b testkit.BreakIt) map[string][]string {
+// module, runs TestPrintTraces there, and returns what it printed.
+func brokenTraces(t *testing.T, b testkit.BreakIt) printedTraces {
 	t.Helper()
-	traces := map[string][]string{}
-	testkit.RunBroken(t, b, "frontend/handler.go", "./frontend/", "TestPrintTraces", &traces)
-	return traces
+	var got printedTraces
+	testkit.RunBroken(t, b, "frontend/handler.go", "./frontend/", "TestPrintTraces", &got)
+	return got
 }
 
 // TestPrintTraces is run by the break-it tests in their copy of the module:
@@ -84,5 +98,6 @@ func TestPrintTraces(t *testing.T) {
 		}
 		traces[root.Name()] = names
 	}
-	testkit.Print(t, traces)
+	answer, _, _ := strings.Cut(body, "\n")
+	testkit.Print(t, printedTraces{Traces: traces, Answer: answer})
 }

@@ -33,6 +33,13 @@ if [ ! -x bin/docker-compose ] && ! command -v "$go" >/dev/null; then
 	say "$1" "Docker has no Compose v2 plugin (docker compose), and there is no Go to build one: install Docker's docker-compose-plugin package (Debian 13, Ubuntu 24.04: apt-get install docker-compose), or Go 1.21 or later, then run again"
 	exit 1
 fi
-say "$1" "Docker has no Compose v2 plugin (docker compose): using Compose built from source, bin/docker-compose (the first build takes minutes)"
+first=
+[ -x bin/docker-compose ] || first=" (its first build takes a minute or two)"
+say "$1" "Docker has no Compose v2 plugin (docker compose): using Compose built from source, bin/docker-compose$first"
 make -s bin/docker-compose GO="$go" >&2
+# Without Docker's buildx plugin, Compose builds with the classic builder
+# anyway; told so up front, it does not warn that it falls back to it.
+if ! "$docker" buildx version >/dev/null 2>&1; then
+	export DOCKER_BUILDKIT=0
+fi
 exec bin/docker-compose "$@"

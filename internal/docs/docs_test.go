@@ -196,12 +196,12 @@ func TestBreakItMatchesTheTests(t *testing.T) {
 	items := regexp.MustCompile(`(?m)^\d+\. `).Split(section, -1)[1:]
 
 	tests := read(t, filepath.Join(root, "frontend", "breakit_test.go")) + read(t, filepath.Join(root, "backend", "breakit_test.go"))
-	edits := regexp.MustCompile(`testkit\.BreakIt\{Fn: "([^"]+)", Line: "[^"]*",\s*Old: "([^"]+)", New: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
+	edits := regexp.MustCompile(`testkit\.BreakIt\{Fn: "([^"]+)", Line: "([^"]*)",\s*Old: "([^"]+)", New: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
 	if len(edits) != len(items) {
 		t.Errorf("the README's Break it section has %d edits, the break-it tests make %d", len(items), len(edits))
 	}
 	for _, e := range edits {
-		fn, old, new := e[1], e[2], e[3]
+		fn, line, old, new := e[1], e[2], e[3], e[4]
 		found := false
 		for _, item := range items {
 			item = strings.Join(strings.Fields(item), " ") // the README wraps its lines
@@ -210,11 +210,39 @@ func TestBreakItMatchesTheTests(t *testing.T) {
 				if !strings.Contains(item, "`"+old+"`") || !strings.Contains(item, "`"+new+"`") {
 					t.Errorf("the README's Break it edit in %s does not say to put `%s` in place of `%s`, as the test does:\n%s", fn, new, old, item)
 				}
+				checkBreakItLine(t, item, fn, line)
 			}
 		}
 		if !found {
 			t.Errorf("a break-it test edits %s, which no Break it item of the README names (\"In `%s`, …\")", fn, fn)
 		}
+	}
+}
+
+// checkBreakItLine: a Break it item links to the file and line of its
+// edit, e.g. [`frontend/handler.go:32`](frontend/handler.go#L32), and that
+// line holds the text the test edits there.
+func checkBreakItLine(t *testing.T, item, fn, want string) {
+	t.Helper()
+	m := regexp.MustCompile("\\[`([^`:]+):(\\d+)`\\]\\(([^)#]+)#L(\\d+)\\)").FindStringSubmatch(item)
+	if m == nil {
+		t.Errorf("the README's Break it edit in %s names no file and line, e.g. [`frontend/handler.go:32`](frontend/handler.go#L32):\n%s", fn, item)
+		return
+	}
+	if m[1] != m[3] || m[2] != m[4] {
+		t.Errorf("the README's Break it edit in %s says %s:%s but links to %s#L%s", fn, m[1], m[2], m[3], m[4])
+	}
+	n, _ := strconv.Atoi(m[4])
+	lines := strings.Split(read(t, filepath.Join(root, m[3])), "\n")
+	if n < 1 || n > len(lines) || !strings.Contains(lines[n-1], want) {
+		now := ""
+		for i, l := range lines {
+			if strings.Contains(l, want) {
+				now = fmt.Sprintf(": it is on line %d now", i+1)
+				break
+			}
+		}
+		t.Errorf("the README's Break it edit in %s points at %s:%d, which does not hold %q%s", fn, m[3], n, want, now)
 	}
 }
 
