@@ -23,7 +23,7 @@ help: ## list the commands; (slow) marks those of minutes (docs/tests.md has the
 # The Quick start's `docker compose up --wait`, also where Docker has no
 # Compose v2 plugin: then with Compose built from source (scripts/compose.sh).
 # Where Docker itself is missing, one line says what to install.
-up: ## start Jaeger and both services in Docker, as the Quick start does, with or without Docker's Compose v2
+up: ## (slow) start Jaeger and both services in Docker, as the Quick start does, with or without Docker's Compose v2
 	@scripts/compose.sh up --wait
 down: ## stop what make up started
 	@scripts/compose.sh down
