@@ -23,10 +23,10 @@ type readmeCurl struct {
 }
 
 var (
-	fenced    = regexp.MustCompile("(?s)```(\\w*)\n(.*?)```")
-	curlLine  = regexp.MustCompile(`^(?:\$ )?curl '(?:http://)?localhost:8080(/[^']*)'`)
-	traceHex  = regexp.MustCompile(`[0-9a-f]{32}`)
-	aDuration = regexp.MustCompile(`\d+(?:\.\d+)?(?:ns|µs|ms|s)\b`)
+	fenced   = regexp.MustCompile("(?s)```(\\w*)\n(.*?)```")
+	curlLine = regexp.MustCompile(`^(?:\$ )?curl '(?:http://)?localhost:8080(/[^']*)'`)
+	// What changes from run to run: a trace ID, or a duration.
+	variable = regexp.MustCompile(`[0-9a-f]{32}|\d+(?:\.\d+)?(?:ns|µs|ms|s)\b`)
 )
 
 // readmeCurls finds every curl of the frontend in the README's code blocks,
@@ -73,37 +73,12 @@ func readmeCurls(t *testing.T) []readmeCurl {
 func answerPattern(line string) *regexp.Regexp {
 	var pattern strings.Builder
 	last := 0
-	for _, loc := range anyOf(line, traceHex, aDuration) {
-		pattern.WriteString(regexp.QuoteMeta(line[last:loc[0]]))
-		if traceHex.MatchString(line[loc[0]:loc[1]]) {
-			pattern.WriteString(`[0-9a-f]{32}`)
-		} else {
-			pattern.WriteString(`\d+(?:\.\d+)?(?:ns|µs|ms|s)`)
-		}
+	for _, loc := range variable.FindAllStringIndex(line, -1) {
+		pattern.WriteString(regexp.QuoteMeta(line[last:loc[0]]) + "(?:" + variable.String() + ")")
 		last = loc[1]
 	}
 	pattern.WriteString(regexp.QuoteMeta(line[last:]))
 	return regexp.MustCompile("^" + pattern.String() + "$")
-}
-
-// anyOf returns the places, in order, where any of the patterns match s;
-// where two overlap, the earlier one.
-func anyOf(s string, patterns ...*regexp.Regexp) [][]int {
-	var locs [][]int
-	for i := 0; i < len(s); {
-		var best []int
-		for _, p := range patterns {
-			if loc := p.FindStringIndex(s[i:]); loc != nil && (best == nil || loc[0] < best[0]) {
-				best = loc
-			}
-		}
-		if best == nil {
-			break
-		}
-		locs = append(locs, []int{i + best[0], i + best[1]})
-		i += best[1]
-	}
-	return locs
 }
 
 // checkReadmeAnswers makes each of the README's requests to the frontend at
