@@ -98,7 +98,8 @@ bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
 # applied to a real API server. No kubelet: no pod runs.
 KUBE_VERSION := v1.37.2
 KUBE_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
-	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+	-X k8s.io/component-base/version.gitMajor=$(word 1,$(subst ., ,$(KUBE_VERSION:v%=%))) \
+	-X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(KUBE_VERSION)))
 kubernetes: bin/kube-apiserver bin/etcd ## (slow) build kube-apiserver and etcd from source into bin/
 bin/kube-apiserver: tools/kubernetes/go.mod tools/kubernetes/go.sum
 	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o ../../bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver)

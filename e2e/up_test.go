@@ -25,9 +25,7 @@ import (
 // test's own environment, and returns what it printed and its error.
 func makeUp(t *testing.T, env []string, target string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command("make", append([]string{"-s", "-C", "..", target}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	out, err := withEnv(exec.Command("make", append([]string{"-s", "-C", "..", target}, args...)...), env...).CombinedOutput()
 	return string(out), err
 }
 
