@@ -36,6 +36,7 @@ build: ## build bin/tracingdemo, which runs either service
 run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 	@export OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-$(if $(OTEL_EXPORTER_OTLP_ENDPOINT),otlp,console)}; \
 	export LOG_FORMAT=$${LOG_FORMAT:-text}; \
+	export OTEL_BSP_MAX_EXPORT_BATCH_SIZE=$${OTEL_BSP_MAX_EXPORT_BATCH_SIZE:-128}; \
 	bin/tracingdemo backend & backend=$$!; bin/tracingdemo frontend & frontend=$$!; \
 	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait' INT TERM; \
 	wait

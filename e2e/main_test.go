@@ -74,6 +74,9 @@ func exporterEnv(name string) []string {
 
 // startService starts the service name (frontend or backend) of the
 // tracingdemo that TestMain built, with env (startProcess).
+// Batches are of 128 spans, as docker-compose.yml sets them, unless env
+// says otherwise (the last value of a variable wins).
 func startService(name string, env []string) (*process, error) {
+	env = append([]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=128"}, env...)
 	return startProcess(name, filepath.Join(binDir, "tracingdemo"), env, name)
 }

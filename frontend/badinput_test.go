@@ -22,17 +22,23 @@ import (
 // serve runs the frontend handler of p in the server of server.New, with
 // the timeouts and limits the binary has, and returns its address.
 func (p *pair) serve(t *testing.T) string {
+	addr, _ := p.serveWith(t)
+	return addr
+}
+
+// serveWith is serve, and the server.
+func (p *pair) serveWith(t *testing.T) (string, *http.Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := server.New("frontend", p.handler, slog.New(slog.DiscardHandler))
+	srv := server.New(p.handler, slog.New(slog.DiscardHandler), 15*time.Second)
 	done := make(chan error, 1)
-	go func() { done <- srv.Server.Serve(ln) }() // the http.Server's, on ln
+	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
 		assert.NoError(t, srv.Shutdown(context.Background()))
 		assert.ErrorIs(t, <-done, http.ErrServerClosed)
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), srv
 }
 
 // TestOversizedHeaders: the server caps a request's line and headers at
@@ -65,18 +71,21 @@ func TestOversizedHeaders(t *testing.T) {
 
 // TestSlowClient: a client that sends half its headers and then nothing
 // (slowloris) is cut off by the server's ReadHeaderTimeout instead of
-// holding the connection for ever.
+// holding the connection for ever: before the longer ReadTimeout would
+// have cut it off.
 func TestSlowClient(t *testing.T) {
 	t.Parallel()
 	p := newPair(t)
-	conn, err := net.Dial("tcp", p.serve(t))
+	addr, srv := p.serveWith(t)
+	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer conn.Close()
 	_, err = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: demo\r\nX-Slow: 1\r\n")
 	require.NoError(t, err)
 
 	start := time.Now()
-	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+	between := srv.ReadHeaderTimeout + (srv.ReadTimeout-srv.ReadHeaderTimeout)/2
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(between)))
 	_, err = bufio.NewReader(conn).ReadString('\n')
 	assert.ErrorIs(t, err, io.EOF, "the server closes the connection")
 	t.Logf("connection closed after %s", time.Since(start).Round(10*time.Millisecond))

@@ -10,15 +10,22 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"example.com/tracingdemo/backend"
 	"example.com/tracingdemo/frontend"
+	"example.com/tracingdemo/internal/sampling"
+	"example.com/tracingdemo/internal/server"
+	"example.com/tracingdemo/internal/settings"
+	"example.com/tracingdemo/internal/spans"
 	"example.com/tracingdemo/internal/testkit"
 	"example.com/tracingdemo/tracing"
 )
 
 // BenchmarkRequest sends one GET / through the real frontend handler, which
 // calls the real backend handler over loopback, with tracing set up by the
-// same calls as run makes (tracing.NewExporter, then tracing.Setup), either
+// same calls as run makes (tracing.NewExporter, then tracing.Setup with
+// the options of cmd/tracingdemo's setupTracing), either
 // off, with spans made and batched but not exported, or exported over
 // OTLP/HTTP to a receiver that discards them. `make bench`
 // (scripts/bench-inprocess.sh) runs it with -benchmem as it is, and built
@@ -50,20 +57,30 @@ func BenchmarkRequest(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tp, propagator, err := tracing.Setup(context.Background(), "bench", exporter)
+			// What cmd/tracingdemo adds to tracing.Setup: the span counts,
+			// the sampler, the attribute length limit.
+			counts := spans.Count(exporter, sdktrace.DefaultMaxQueueSize+sdktrace.DefaultMaxExportBatchSize)
+			sampler := sdktrace.Sampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))
+			if bc.name == "off" {
+				sampler = sdktrace.NeverSample() // OTEL_SDK_DISABLED
+			}
+			limits := sdktrace.NewSpanLimits()
+			limits.AttributeValueLengthLimit = settings.MaxAttributeLength
+			tp, propagator, shutdown, err := tracing.Setup(context.Background(), "bench", counts.Exporter(),
+				sdktrace.WithSampler(sampling.FollowLinks(sampler)), sdktrace.WithSpanProcessor(counts), sdktrace.WithRawSpanLimits(limits))
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer tp.Shutdown(context.Background())
+			defer shutdown(context.Background())
 			logger := slog.New(tracing.LogHandler(slog.NewJSONHandler(io.Discard, nil)))
 
 			jobs := backend.StartJobs(tp, propagator, logger, backend.LinkedTrace)
 			defer jobs.Finish(context.Background())
-			backendServer := httptest.NewServer(backend.New(tp, propagator, logger, jobs))
+			backendServer := httptest.NewServer(server.Harden(backend.New(tp, propagator, logger, jobs), false))
 			defer backendServer.Close()
 			backendURL, _ := url.Parse(backendServer.URL)
-			handler := frontend.New(frontend.Config{BackendURL: backendURL, BackendTimeout: 5 * time.Second},
-				tp, propagator, logger)
+			handler := server.Harden(frontend.New(frontend.Config{BackendURL: backendURL, BackendTimeout: 5 * time.Second},
+				tp, propagator, logger), true)
 
 			b.ReportAllocs()
 			for b.Loop() {

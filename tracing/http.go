@@ -3,13 +3,13 @@ package tracing
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"example.com/tracingdemo/internal/server"
 )
 
 // Handler is the server side of a traced HTTP call: every request to
@@ -18,29 +18,38 @@ import (
 // baggage), so that the span joins the caller's trace. At a public edge,
 // the caller's trace is only linked: the span is a root, of a trace this
 // service starts and samples, so that no stranger decides what is sampled.
-// The span is named after the route, e.g. "GET /hello", never the raw path,
-// which would make one Jaeger operation per URL.
+// Each request gets a log line, with the trace ID.
 func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	traced := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
-			// W3C Trace Context Level 2, 00-{trace ID}-{span ID}-{flags}:
-			// tells the caller which trace, and which span of it, served it.
-			server.SetTraceResponse(w.Header(), sc)
-		}
-		route := server.RouteOf(router, r)
-		server.ServeLogged(logger, route, router, w, r) // a log line with the trace ID
+		// W3C Trace Context Level 2: traceresponse, in traceparent's form,
+		// tells the caller which trace, and which span of it, served it.
+		carrier := propagation.MapCarrier{}
+		propagation.TraceContext{}.Inject(r.Context(), carrier)
+		w.Header().Set("Traceresponse", carrier.Get("traceparent"))
+		m := httpsnoop.CaptureMetrics(router, w, r)
+		logger.InfoContext(r.Context(), "request", "method", r.Method, "route", r.Pattern, "status", m.Code,
+			"duration_ms", float64(m.Duration)/float64(time.Millisecond))
 	})
-	opts := []otelhttp.Option{
-		otelhttp.WithTracerProvider(tp),
-		otelhttp.WithPropagators(propagator),
-		// Span names from the route mux matched (http.route), e.g. "GET /hello".
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return server.SpanName(router, r) }),
-	}
+	opts := []otelhttp.Option{otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator)}
 	if public {
 		opts = append(opts, otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }))
 	}
-	// Harden: /healthz with no span, the limits, and the route as r.Pattern.
-	return server.Harden(otelhttp.NewHandler(traced, "", opts...), router, public)
+	return withRoute(router, otelhttp.NewHandler(traced, "", opts...))
+}
+
+// withRoute sets r.Pattern to the template of the route router matches,
+// e.g. "/hello", as net/http's own ServeMux does: otelhttp names the span
+// after it ("GET /hello") and records it as http.route, never the raw
+// path, which would make one Jaeger operation per URL. A request that
+// matches no route keeps an empty pattern: its span is named "GET".
+func withRoute(router *mux.Router, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var match mux.RouteMatch
+		if router.Match(r, &match) && match.MatchErr == nil && match.Route != nil {
+			r.Pattern, _ = match.Route.GetPathTemplate()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Transport is the client side of a traced HTTP call: every request sent

@@ -1,22 +1,19 @@
 // Command tracingdemo runs one of the demo's two services: `tracingdemo
 // frontend` or `tracingdemo backend`. Both live the same life, which run
 // shows in the order it happens; what a real service adds to a step
-// (strict settings, span accounting, timeouts) is in internal/.
+// (strict settings, span accounting, a bounded sampler, limits, the
+// server's lifecycle) comes from internal/, added in hardening.go and
+// serve.go.
 package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
-
-	"example.com/tracingdemo/backend"
-	"example.com/tracingdemo/frontend"
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/tracing"
@@ -33,52 +30,31 @@ func main() {
 	}
 }
 
-func run(name, addr string) error {
+func run(name, addr string) (err error) {
 	// Check the settings first: a bad one stops the service, naming its variable.
 	cfg, err := settings.Load(name, tracing.LogHandler) // log lines carry the trace ID
 	if err != nil {
 		return err
 	}
 
-	// Set up tracing: the spans go to the exporter OTEL_TRACES_EXPORTER names.
-	exporter, err := tracing.NewExporter(context.Background())
+	// Set up tracing: tracing.Setup, with the hardening as options (hardening.go).
+	tp, propagator, shutdown, err := setupTracing(name, cfg)
 	if err != nil {
 		return err
 	}
-	tp, propagator, err := tracing.Setup(context.Background(), name, exporter)
-	if err != nil {
-		return err
-	}
+	defer func() {
+		// Flush: every finished request's and job's spans go out; a line counts them.
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
+		defer cancel()
+		err = errors.Join(err, shutdown(ctx))
+	}()
 
 	// Build the handler (the backend's starts the workers of its jobs).
 	handler, finishJobs := newHandler(name, cfg, tp, propagator)
 
-	// Listen, and serve until SIGINT (Ctrl-C) or SIGTERM (docker stop).
+	// Serve until SIGINT (Ctrl-C) or SIGTERM (docker stop); then drain: the
+	// requests in flight finish, then the jobs they queued (serve.go).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := server.New(name, handler, cfg.Logger) // timeouts on every phase of a request
-	if err := srv.Serve(ctx, addr); err != nil {
-		return err
-	}
-
-	// Drain: the requests in flight finish, then the jobs they queued, in the same time.
-	drainCtx, cancel := context.WithTimeout(context.Background(), server.DrainTimeout)
-	defer cancel()
-	drainErr := srv.Shutdown(drainCtx)
-	finishJobs(drainCtx)
-
-	// Flush: every finished request's and job's spans go out; a line counts them.
-	flushCtx, cancel := context.WithTimeout(context.Background(), server.FlushTimeout)
-	defer cancel()
-	tp.Shutdown(flushCtx) // an outage costs spans, not the service: no error to return
-	return drainErr
-}
-
-// newHandler builds the service's handler, and what finishes its jobs.
-func newHandler(name string, cfg *settings.Settings, tp trace.TracerProvider, propagator propagation.TextMapPropagator) (http.Handler, func(context.Context)) {
-	if name == "frontend" {
-		return frontend.New(cfg.Frontend, tp, propagator, cfg.Logger), func(context.Context) {}
-	}
-	jobs := backend.StartJobs(tp, propagator, cfg.Logger, backend.JobTrace(cfg.JobTrace))
-	return backend.New(tp, propagator, cfg.Logger, jobs), jobs.Finish
+	return serve(ctx, name, addr, cfg, handler, finishJobs)
 }

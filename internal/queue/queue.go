@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"example.com/tracingdemo/internal/ratelimit"
+	"golang.org/x/time/rate"
 )
 
 // Put's answers when it queues nothing. Neither names the queue's size:
@@ -35,10 +35,10 @@ type Queue[T any] struct {
 	// For the line at stop: jobs done, cut short while running, and cut
 	// short before a worker took them.
 	done, cut, notStarted atomic.Int64
-	// Refused jobs are logged at most once per ratelimit.Interval, with
-	// the count since the last line: one caller cannot flood the log.
+	// Refused jobs are logged at most once per 10 s, with the count since
+	// the last line: one caller cannot flood the log.
 	refused atomic.Int64
-	warned  ratelimit.Limiter
+	warn    rate.Sometimes
 }
 
 // queued is a job, and when it was queued.
@@ -59,6 +59,7 @@ func Start[T any](size, workers int, logger *slog.Logger, do func(ctx context.Co
 		jobs:     make(chan queued[T], size),
 		logger:   logger,
 		cutShort: cancel,
+		warn:     rate.Sometimes{Interval: 10 * time.Second},
 	}
 	for range workers {
 		q.running.Go(func() {
@@ -80,14 +81,12 @@ func Start[T any](size, workers int, logger *slog.Logger, do func(ctx context.Co
 }
 
 // Put queues job, or says why it cannot: the queue is full, or stopping.
-// A refusal is logged too, at most once per ratelimit.Interval.
+// A refusal is logged too, at most once per 10 s.
 func (q *Queue[T]) Put(job T) error {
 	err := q.put(job)
 	if err != nil {
-		if n := q.refused.Add(1); q.warned.Allow() {
-			q.logger.Warn("job not queued", "err", err, "refused_since_last_line", n)
-			q.refused.Add(-n)
-		}
+		q.refused.Add(1)
+		q.warn.Do(func() { q.logger.Warn("job not queued", "err", err, "refused_since_last_line", q.refused.Swap(0)) })
 	}
 	return err
 }

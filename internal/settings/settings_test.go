@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/internal/testkit"
 )
@@ -45,6 +46,8 @@ func TestBadSettings(t *testing.T) {
 		{"remote sampler, interval not a number", remote("pollingIntervalMs=5s"), "OTEL_TRACES_SAMPLER_ARG"},
 		{"remote sampler, interval zero", remote("pollingIntervalMs=0"), "OTEL_TRACES_SAMPLER_ARG"},
 		{"remote sampler, rate above 1", remote("initialSamplingRate=2"), "OTEL_TRACES_SAMPLER_ARG"},
+		{"resource attribute without a value", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team"}, "OTEL_RESOURCE_ATTRIBUTES"},
+		{"queue not a number", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, "OTEL_BSP_MAX_QUEUE_SIZE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,7 +111,7 @@ func TestFrontendSettings(t *testing.T) {
 	s, err := settings.Load("frontend", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:8081", s.Frontend.BackendURL.String())
-	assert.Equal(t, settings.BackendTimeout, s.Frontend.BackendTimeout)
+	assert.Equal(t, settings.DefaultBackendTimeout, s.Frontend.BackendTimeout)
 	assert.False(t, s.Frontend.TrustCallerTrace)
 	for name, bad := range map[string]string{
 		"BACKEND_URL": "localhost:8081", "JAEGER_UI_URL": "http://admin:PASSWORD99@jaeger:16686", "BACKEND_TIMEOUT": "0s", "TRUST_CALLER_TRACE": "yes",
@@ -123,6 +126,11 @@ func TestFrontendSettings(t *testing.T) {
 			assert.NoError(t, err, "the backend does not read %s", name)
 		})
 	}
+	t.Setenv("BACKEND_TIMEOUT", "6m")
+	_, err = settings.Load("frontend", nil)
+	assert.ErrorContains(t, err, `bad setting BACKEND_TIMEOUT="6m": want a positive Go duration of at most 5m`)
+	t.Setenv("BACKEND_TIMEOUT", "")
+
 	t.Setenv("JOB_TRACE", "sideways")
 	_, err = settings.Load("backend", nil)
 	assert.ErrorContains(t, err, `bad setting JOB_TRACE="sideways": want "link" or "child"`)
@@ -137,19 +145,33 @@ func TestRefusedURLHidesPassword(t *testing.T) {
 	assert.Contains(t, err.Error(), `bad setting BACKEND_URL="ftp://alice:xxxxx@backend:8081"`)
 }
 
-// TestSamplerDescriptions: each of the SDK's six samplers, as the
-// services build it, is the one the SDK would build for that name.
-func TestSamplerDescriptions(t *testing.T) {
-	for name, want := range map[string]string{
-		"":                         "ParentBased{root:AlwaysOnSampler,",
-		"always_on":                "AlwaysOnSampler",
-		"always_off":               "AlwaysOffSampler",
-		"traceidratio":             "TraceIDRatioBased{0.25}",
-		"parentbased_always_on":    "ParentBased{root:AlwaysOnSampler,",
-		"parentbased_always_off":   "ParentBased{root:AlwaysOffSampler,",
-		"parentbased_traceidratio": "ParentBased{root:TraceIDRatioBased{0.25},",
-	} {
-		testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER": name, "OTEL_TRACES_SAMPLER_ARG": "0.25"})
-		assert.Contains(t, settings.SDKSampler().Description(), want, "OTEL_TRACES_SAMPLER=%q", name)
+// TestTimeoutsInOrder: the stop's wait for the requests in flight outlasts
+// the frontend's wait for the backend, whatever BACKEND_TIMEOUT says, so
+// that a stop never cuts short a request that would have been answered.
+// (The server's write timeout is twice the drain: server.New.)
+func TestTimeoutsInOrder(t *testing.T) {
+	for _, timeout := range []string{"", "300ms", "12s", "40s", "5m"} {
+		testkit.SetOTelEnv(t, nil)
+		t.Setenv("BACKEND_TIMEOUT", timeout)
+		s, err := settings.Load("frontend", nil)
+		require.NoError(t, err, timeout)
+		assert.Greater(t, s.DrainTimeout, s.Frontend.BackendTimeout, "BACKEND_TIMEOUT=%s", timeout)
+		assert.Greater(t, s.DrainTimeout, params.MaxDelay, "BACKEND_TIMEOUT=%s", timeout)
 	}
+}
+
+// TestSamplerSettings: what the sampler is built from, read from the
+// variables as the SDK reads them.
+func TestSamplerSettings(t *testing.T) {
+	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER": " TraceIDRatio ", "OTEL_TRACES_SAMPLER_ARG": "0.25", "OTEL_SERVICE_NAME": "shop"})
+	s, err := settings.Load("frontend", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "traceidratio", s.Tracing.Sampler)
+	assert.Equal(t, 0.25, s.Tracing.Ratio)
+	assert.Equal(t, "shop", s.Tracing.ServiceName)
+
+	t.Setenv("OTEL_SDK_DISABLED", "true")
+	s, err = settings.Load("frontend", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "always_off", s.Tracing.Sampler, "OTEL_SDK_DISABLED samples nothing")
 }

@@ -1,16 +1,10 @@
-// Package spans is the span accounting of the demo's services, beside the
-// lesson: Batcher is the SDK's batcher, which tracing.Setup gives the
-// TracerProvider, with what a real service adds around it:
-//   - a span whose attribute the length limit cut gets strings of its own
-//     before it is queued, so that it keeps nothing of its request alive
-//     (copy.go; server.Harden does the same for the request line);
-//   - OpenTelemetry's own errors, mostly failed exports, are logged at a
-//     bounded rate (errors.go);
-//   - the spans are counted through the batcher, so that a service says
-//     while it runs that spans are being dropped, and at its stop how many
-//     reached the exporter and how many were lost on the way. The SDK keeps
-//     that count only in an experimental metric (OTEL_GO_X_OBSERVABILITY),
-//     which would need a MeterProvider of its own.
+// Package spans is the span accounting of the demo's services, added to
+// tracing.Setup from cmd/tracingdemo as ordinary options: Count wraps the
+// exporter and watches the spans end, so that a service says while it
+// runs that spans are being dropped, and at its stop how many reached the
+// exporter and how many were lost on the way. (The SDK keeps that count
+// only in an experimental metric, OTEL_GO_X_OBSERVABILITY, which would need
+// a MeterProvider of its own.)
 //
 // A span ends, waits in the batcher's queue, and goes out in a batch. The
 // queue is bounded: when Jaeger is slow or down and the queue is full, the
@@ -25,137 +19,81 @@ package spans
 import (
 	"context"
 	"log/slog"
-	"os"
-	"strconv"
 	"sync/atomic"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"example.com/tracingdemo/internal/ratelimit"
+	"golang.org/x/time/rate"
 )
 
-// DefaultBatchSize is how many spans the batcher sends per export, unless
-// OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise: 128, not the SDK's 512.
-// Each batch is a burst of work, in this process and in Jaeger; smaller
-// bursts delay fewer requests. Measured by `make bench` at 1,000 req/s over
-// OTLP/HTTP (docs/performance.md): 512 added about 4 ms to the p99 latency,
-// 128 about 1.7 ms, 2,048 about 20 ms; 64 cost more CPU than 128 for no
-// better p99.
-const DefaultBatchSize = 128
-
-// defaultQueueSize is the SDK's own OTEL_BSP_MAX_QUEUE_SIZE default.
-const defaultQueueSize = 2048
-
-// MaxAttributeLength bounds a span attribute's value, in characters,
-// unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (or its span-only twin) says
-// otherwise; the SDK sets no bound. Span attributes copy what a caller
-// sends (user_agent.original, url.path, up to the 36 KiB header cap), and
-// while Jaeger is slow up to 2,048 spans wait in memory.
-const MaxAttributeLength = 1024
-
-// Limits returns the SDK's span limits (the OTEL_SPAN_* and OTEL_ATTRIBUTE_*
-// variables), with MaxAttributeLength where neither length variable is set.
-func Limits() sdktrace.SpanLimits {
-	limits := sdktrace.NewSpanLimits()
-	if os.Getenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" && os.Getenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" {
-		limits.AttributeValueLengthLimit = MaxAttributeLength
-	}
-	return limits
-}
-
-// batcher is the SDK's batcher, counted.
-type batcher struct {
-	sdktrace.SpanProcessor // the SDK's batcher, which exports through countingExporter
+// Counts is a span processor that counts the sampled spans that end, and
+// the spans its Exporter sends or fails to send. Register it after the
+// batcher that exports through Exporter.
+type Counts struct {
+	exporter sdktrace.SpanExporter
 
 	ended    atomic.Int64 // sampled spans that ended and entered the batcher
 	exported atomic.Int64 // spans in batches the exporter sent
 	failed   atomic.Int64 // spans in batches the exporter failed to send
 
-	capacity int64             // the most spans the batcher holds without dropping
-	limit    int               // the attribute length limit (Limits): a value this long may be cut
-	warned   ratelimit.Limiter // drops are reported at most once per 10 s
-	errors   *errorHandler
+	capacity int64          // the most spans the batcher holds without dropping
+	warn     rate.Sometimes // drops are reported at most once per 10 s
 }
 
-// Batcher returns the SDK's batcher for exporter, with the accounting
-// around it, and makes OpenTelemetry's errors go to slog.Default at a
-// bounded rate. Its Shutdown, which TracerProvider.Shutdown calls, flushes
-// the batcher, then logs the line "spans at stop" (silent when no span
-// ended).
-func Batcher(exporter sdktrace.SpanExporter) sdktrace.SpanProcessor {
-	queue := envInt("OTEL_BSP_MAX_QUEUE_SIZE", defaultQueueSize)
-	batch := min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DefaultBatchSize), queue)
-	b := &batcher{capacity: queue + batch, limit: Limits().AttributeValueLengthLimit, errors: installErrorHandler()}
-	// The other OTEL_BSP_* variables are the SDK's to read.
-	b.SpanProcessor = sdktrace.NewBatchSpanProcessor(countingExporter{exporter, b},
-		sdktrace.WithMaxQueueSize(int(queue)), sdktrace.WithMaxExportBatchSize(int(batch)))
-	return b
+// Count returns the counts of the spans that go through exporter, from a
+// batcher that holds capacity spans at most: its queue and one batch.
+func Count(exporter sdktrace.SpanExporter, capacity int) *Counts {
+	return &Counts{exporter: exporter, capacity: int64(capacity), warn: rate.Sometimes{Interval: 10 * time.Second}}
 }
 
-// envInt reads the variable name as a positive number, or fallback if it
-// is unset; the SDK falls back the same way on a value it cannot use.
-func envInt(name string, fallback int64) int64 {
-	n, err := strconv.ParseInt(os.Getenv(name), 10, 64)
-	if err != nil || n <= 0 {
-		return fallback
-	}
-	return n
-}
+// Exporter is the exporter given to Count, counted: give it to the batcher.
+func (c *Counts) Exporter() sdktrace.SpanExporter { return countingExporter{c.exporter, c} }
 
-// OnEnd queues the span, with strings of its own (copy.go), and counts it
-// once the batcher has queued or dropped it.
-func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
-	// The batcher ignores unsampled spans too (a recording, unsampled span
-	// is possible with a custom sampler).
+// OnEnd counts a sampled span (the batcher ignores the others), and says
+// when spans are being dropped.
+func (c *Counts) OnEnd(s sdktrace.ReadOnlySpan) {
 	if !s.SpanContext().IsSampled() {
 		return
 	}
-	b.SpanProcessor.OnEnd(ownStrings(s, b.limit))
-	b.ended.Add(1)
-	b.reportDrops()
+	c.ended.Add(1)
+	if waiting := c.notExported(); waiting > c.capacity {
+		c.warn.Do(func() {
+			slog.Warn("spans dropped: the exporter cannot keep up, and the batcher's queue is full",
+				"dropped_at_least", waiting-c.capacity, "queue_and_batch", c.capacity)
+		})
+	}
 }
 
-// Shutdown flushes the batcher, then says what became of the spans.
-func (b *batcher) Shutdown(ctx context.Context) error {
-	err := b.SpanProcessor.Shutdown(ctx)
-	if err != nil {
-		slog.Warn("the final flush of the spans did not finish", "err", err)
-	}
-	b.errors.summarize()
-	if ended := b.ended.Load(); ended > 0 {
-		level := slog.LevelInfo
-		if b.notExported() > 0 || b.failed.Load() > 0 {
-			level = slog.LevelWarn
-		}
-		slog.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", b.exported.Load(),
-			"failed", b.failed.Load(), "dropped", b.notExported())
-	}
-	return err
-}
+func (*Counts) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (*Counts) Shutdown(context.Context) error                  { return nil }
+func (*Counts) ForceFlush(context.Context) error                { return nil }
 
-// reportDrops logs, at most once per 10 s, that spans have been dropped,
-// and at least how many: the batcher cannot hold more than its capacity.
-// The exact count comes in the line at the stop.
-func (b *batcher) reportDrops() {
-	waiting := b.notExported()
-	if waiting <= b.capacity || !b.warned.Allow() {
+// LogAtStop logs the line "spans at stop", once the TracerProvider has
+// shut down (silent when no span ended).
+func (c *Counts) LogAtStop() {
+	ended := c.ended.Load()
+	if ended == 0 {
 		return
 	}
-	slog.Warn("spans dropped: the exporter cannot keep up, and the batcher's queue is full",
-		"dropped_at_least", waiting-b.capacity, "queue_and_batch", b.capacity)
+	level := slog.LevelInfo
+	if c.notExported() > 0 || c.failed.Load() > 0 {
+		level = slog.LevelWarn
+	}
+	slog.Log(context.Background(), level, "spans at stop", "ended", ended, "exported", c.exported.Load(),
+		"failed", c.failed.Load(), "dropped", c.notExported())
 }
 
 // notExported is the number of spans that ended and have not come out of
 // the exporter: while the service runs, those waiting in the batcher and
 // those dropped; after the final flush, those dropped from a full queue or
 // still queued when the flush ran out of time.
-func (b *batcher) notExported() int64 {
-	return b.ended.Load() - b.exported.Load() - b.failed.Load()
+func (c *Counts) notExported() int64 {
+	return c.ended.Load() - c.exported.Load() - c.failed.Load()
 }
 
 type countingExporter struct {
 	sdktrace.SpanExporter
-	counts *batcher
+	counts *Counts
 }
 
 func (e countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {

@@ -56,10 +56,9 @@ func TestSpansAtStop(t *testing.T) {
 		{name: "export fails", fail: true, wantFailed: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			testkit.SetOTelEnv(t, map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4"})
 			buf := textLogs(t)
 			exporter := &stuckExporter{release: make(chan struct{}), fail: tc.fail}
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans.Batcher(exporter)))
+			tp, counts := countedProvider(exporter, 4, 4)
 			for range 20 {
 				_, span := tp.Tracer("test").Start(context.Background(), "work")
 				span.End()
@@ -71,6 +70,7 @@ func TestSpansAtStop(t *testing.T) {
 
 			close(exporter.release)
 			require.NoError(t, tp.Shutdown(context.Background()))
+			counts.LogAtStop()
 
 			_, line, found := strings.Cut(buf.String(), `level=WARN msg="spans at stop" `)
 			require.True(t, found, buf.String())
@@ -101,9 +101,21 @@ func TestSpansAtStop(t *testing.T) {
 // bad setting) logs nothing about spans: its one line names the problem.
 func TestSilentWithoutSpans(t *testing.T) {
 	buf := textLogs(t)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans.Batcher(&stuckExporter{})))
+	tp, counts := countedProvider(&stuckExporter{}, 4, 4)
 	require.NoError(t, tp.Shutdown(context.Background()))
+	counts.LogAtStop()
 	assert.Empty(t, buf.String())
+}
+
+// countedProvider is a TracerProvider whose batcher, of a queue and a
+// batch of the sizes given, exports through the counts of exporter, as
+// cmd/tracingdemo wires them (TestSpansCountedAsWired tests that wiring).
+func countedProvider(exporter sdktrace.SpanExporter, queue, batch int) (*sdktrace.TracerProvider, *spans.Counts) {
+	counts := spans.Count(exporter, queue+batch)
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(counts.Exporter(), sdktrace.WithMaxQueueSize(queue), sdktrace.WithMaxExportBatchSize(batch)),
+		sdktrace.WithSpanProcessor(counts))
+	return tp, counts
 }
 
 // textLogs sends slog.Default, where the accounting logs, to a buffer for

@@ -1,6 +1,7 @@
 // The floor of `make bench`, in place of tracing/setup.go (go build
 // -overlay): a bare TracerProvider, its resource and the SDK's batcher, with
-// none of the demo's sampler, limits or span accounting.
+// none of the options the services add (their sampler, limits and span
+// accounting).
 package tracing
 
 import (
@@ -11,17 +12,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-
-	"example.com/tracingdemo/internal/exporters"
 )
 
-func Setup(ctx context.Context, serviceName string, exporter sdktrace.SpanExporter) (*sdktrace.TracerProvider, propagation.TextMapPropagator, error) {
+func Setup(ctx context.Context, serviceName string, exporter sdktrace.SpanExporter, _ ...sdktrace.TracerProviderOption) (
+	*sdktrace.TracerProvider, propagation.TextMapPropagator, func(context.Context) error, error) {
 	res, err := resource.New(ctx, resource.WithAttributes(semconv.ServiceName(serviceName)), resource.WithFromEnv())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exporter))
-	return tp, autoprop.NewTextMapPropagator(), nil
+	return tp, autoprop.NewTextMapPropagator(), tp.Shutdown, nil
 }
-
-func NewExporter(ctx context.Context) (sdktrace.SpanExporter, error) { return exporters.New(ctx) }

@@ -1,4 +1,4 @@
-package remotesampler
+package sampling
 
 import (
 	"bytes"
@@ -14,9 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/samplers/jaegerremote"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"example.com/tracingdemo/internal/testkit"
@@ -50,6 +48,17 @@ func sampled(s sdktrace.Sampler) bool {
 // logs sends slog.Default to a buffer for the test, as JSON.
 func logs(t *testing.T) *testkit.SyncBuffer { return testkit.DefaultLog(t, slog.NewJSONHandler) }
 
+// remote is the remote sampler of the service frontend, with the argument
+// arg, stopped when the test ends.
+func remote(t *testing.T, arg string) *jaegerremote.Sampler {
+	t.Helper()
+	c, err := ParseArg(arg)
+	require.NoError(t, err)
+	s := newRemote("frontend", c)
+	t.Cleanup(s.Close)
+	return s
+}
+
 // rateOne is the sampler of New, for the service frontend, with an
 // endpoint that always answers rate 1, and arg after the endpoint in the
 // sampler's argument; and the count of the endpoint's answers.
@@ -57,9 +66,7 @@ func rateOne(t *testing.T, arg string) (*jaegerremote.Sampler, *atomic.Int64) {
 	var answer atomic.Value
 	answer.Store(`{"strategyType":0,"probabilisticSampling":{"samplingRate":1}}`)
 	srv, requests := endpoint(t, &answer)
-	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": " endpoint = " + srv.URL + arg})
-	s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
-	t.Cleanup(s.Close)
+	s := remote(t, " endpoint = "+srv.URL+arg)
 	return s, requests
 }
 
@@ -82,12 +89,7 @@ func TestBadStrategiesKeepTheSampler(t *testing.T) {
 			var answer atomic.Value
 			answer.Store(good)
 			srv, requests := endpoint(t, &answer)
-			testkit.SetOTelEnv(t, map[string]string{
-				"OTEL_TRACES_SAMPLER":     "jaeger_remote",
-				"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000,initialSamplingRate=1",
-			})
-			s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
-			defer s.Close()
+			s := remote(t, "endpoint="+srv.URL+",pollingIntervalMs=3600000,initialSamplingRate=1")
 			// jaegerremote asks once at its start, in its own goroutine:
 			// the good strategy, sample nothing. Then it waits an hour.
 			require.Eventually(t, func() bool { return !sampled(s) }, 5*time.Second, 10*time.Millisecond,
@@ -108,9 +110,7 @@ func TestWarningsAreBounded(t *testing.T) {
 	buf := logs(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close() // nothing listens there any more
-	testkit.SetOTelEnv(t, map[string]string{"OTEL_TRACES_SAMPLER_ARG": "endpoint=" + srv.URL + ",pollingIntervalMs=3600000"})
-	s := New(resource.NewSchemaless(semconv.ServiceName("frontend")))
-	defer s.Close()
+	s := remote(t, "endpoint="+srv.URL+",pollingIntervalMs=3600000")
 	warnings := func() int { return bytes.Count([]byte(buf.String()), []byte(`"level":"WARN"`)) }
 	// jaegerremote's own first request, at its start, fails: one warning.
 	require.Eventually(t, func() bool { return warnings() == 1 }, 5*time.Second, 10*time.Millisecond)
@@ -160,7 +160,9 @@ func TestArgOptions(t *testing.T) {
 	require.Eventually(t, func() bool { return requests.Load() > 0 }, 5*time.Second, 10*time.Millisecond, "the endpoint is asked")
 	require.Eventually(t, func() bool { return sampled(s) }, 5*time.Second, 10*time.Millisecond, "its strategy applies")
 	for _, bad := range []string{"endpoint=localhost:5778", "pollingIntervalMs=0", "initialSamplingRate=2", "rate=1", "endpoint"} {
-		assert.Error(t, CheckArg(bad), bad)
+		_, err := ParseArg(bad)
+		assert.Error(t, err, bad)
 	}
-	assert.NoError(t, CheckArg(""))
+	_, err := ParseArg("")
+	assert.NoError(t, err)
 }

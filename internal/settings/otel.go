@@ -1,0 +1,200 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"golang.org/x/net/http/httpguts"
+
+	"example.com/tracingdemo/internal/params"
+	"example.com/tracingdemo/internal/sampling"
+)
+
+// The OpenTelemetry libraries read the OTEL_* variables themselves. The
+// services check at start only the values that those libraries would
+// panic on, ignore or replace without a word: a typo would send every span
+// somewhere else, or nowhere, or undo a bound. Each check says why it is
+// here; every other value is the SDK's to read, and to refuse.
+var otelChecks = []struct {
+	name   string
+	why    string // what the libraries do with a bad value
+	secret bool   // its value may hold a secret: the error does not show it
+	check  func(v string) error
+}{
+	{"OTEL_SDK_DISABLED", "the SDK leaves it to programs", false, boolean},
+	{"OTEL_TRACES_SAMPLER", "the SDK logs an unknown name and uses its default", false, knownSampler},
+	{"OTEL_TRACES_SAMPLER_ARG", "the SDK logs a bad ratio and uses 1; jaegerremote logs a bad key to a logger that is off", false, samplerArg},
+	{"OTEL_PROPAGATORS", "autoprop logs an unknown name and uses its default", false, propagators},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
+	{"OTEL_EXPORTER_JAEGER_ENDPOINT", "the exporter sends to whatever it is given", false, httpURL},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "autoexport refuses it, naming neither variable", false, protocol},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "autoexport refuses it, naming neither variable", false, protocol},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
+	{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
+	{"OTEL_RESOURCE_ATTRIBUTES", "the SDK keeps the attributes before a bad one", false, resourceAttributes},
+	// The SDK takes a number it cannot read, or one out of range, without a
+	// word: "abc" means no attribute length limit at all, a negative queue
+	// panics, and a queue of two billion spans is allocated at start. A
+	// full queue of 16,384 spans, each of at most about 32 attributes of
+	// 1,024 characters, stays well under the pods' memory limit.
+	{"OTEL_BSP_MAX_QUEUE_SIZE", "ignored, or a panic", false, number(1, 16384, "spans")},
+	{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "ignored", false, number(1, 16384, "spans")},
+	{"OTEL_BSP_SCHEDULE_DELAY", "ignored", false, number(1, 60000, "milliseconds")},
+	{"OTEL_BSP_EXPORT_TIMEOUT", "ignored", false, number(1, 300000, "milliseconds")},
+	{"OTEL_EXPORTER_OTLP_TIMEOUT", "ignored", false, number(1, 300000, "milliseconds")},
+	{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "ignored", false, number(1, 300000, "milliseconds")},
+	{"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "ignored: no limit", false, number(1, 65536, "characters")},
+	{"OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "ignored: no limit", false, number(1, 65536, "characters")},
+	{"OTEL_ATTRIBUTE_COUNT_LIMIT", "ignored", false, number(0, 1024, "attributes")},
+	{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "ignored", false, number(0, 1024, "attributes")},
+	{"OTEL_SPAN_EVENT_COUNT_LIMIT", "ignored", false, number(0, 1024, "events")},
+	{"OTEL_SPAN_LINK_COUNT_LIMIT", "ignored", false, number(0, 1024, "links")},
+	{"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "ignored", false, number(0, 1024, "attributes")},
+	{"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "ignored", false, number(0, 1024, "attributes")},
+}
+
+// MaxAttributeLength bounds a span attribute's value, in characters,
+// unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT (or its span-only twin) says
+// otherwise; the SDK sets no bound. Span attributes copy what a caller
+// sends (user_agent.original, url.path, up to the 32 KiB header cap), and
+// while Jaeger is slow up to 2,048 spans wait in memory.
+const MaxAttributeLength = 1024
+
+// loadTracing checks the OTEL_* variables (otelChecks), and reads what the
+// services' sampler and span accounting need of them.
+func loadTracing(service string) (Tracing, error) {
+	var t Tracing
+	for _, c := range otelChecks {
+		v := os.Getenv(c.name)
+		if v == "" {
+			continue
+		}
+		if err := c.check(v); err != nil {
+			return t, &EnvError{Name: c.name, Value: v, Reason: err.Error(), Secret: c.secret}
+		}
+	}
+	// The service's name as the SDK will give it: OTEL_SERVICE_NAME wins.
+	res, _ := resource.New(context.Background(), resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
+	name, _ := res.Set().Value(semconv.ServiceNameKey)
+	t.ServiceName = name.AsString()
+	t.Sampler = samplerName()
+	if disabled, _ := strconv.ParseBool(os.Getenv("OTEL_SDK_DISABLED")); disabled {
+		t.Sampler = "always_off" // the SDK leaves OTEL_SDK_DISABLED to programs
+	}
+	t.Ratio = 1 // the SDK's default
+	arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
+	if r, err := params.Ratio(arg); err == nil {
+		t.Ratio = r
+	}
+	t.Remote, _ = sampling.ParseArg(arg) // checked above, for jaeger_remote
+
+	queue := envInt("OTEL_BSP_MAX_QUEUE_SIZE", sdktrace.DefaultMaxQueueSize)
+	t.SpanCapacity = queue + min(envInt("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", sdktrace.DefaultMaxExportBatchSize), queue)
+	t.SpanLimits = sdktrace.NewSpanLimits()
+	if os.Getenv("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" && os.Getenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") == "" {
+		t.SpanLimits.AttributeValueLengthLimit = MaxAttributeLength
+	}
+	return t, nil
+}
+
+// samplerName is OTEL_TRACES_SAMPLER as the SDK reads it: trimmed, in
+// lower case.
+func samplerName() string {
+	return strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
+}
+
+// envInt reads the variable name, checked, or fallback where it is unset.
+func envInt(name string, fallback int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return fallback
+}
+
+func boolean(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return fmt.Errorf(`want "true" or "false"`)
+	}
+	return nil
+}
+
+func knownSampler(string) error {
+	if !sampling.Known(samplerName()) {
+		return fmt.Errorf("want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio or %s", sampling.Remote)
+	}
+	return nil
+}
+
+// samplerArg checks the argument of the sampler OTEL_TRACES_SAMPLER names:
+// a ratio for the two ratio samplers, key=value pairs for jaeger_remote.
+func samplerArg(v string) error {
+	switch name := samplerName(); {
+	case name == sampling.Remote:
+		_, err := sampling.ParseArg(v)
+		return err
+	case strings.HasSuffix(name, "traceidratio") && strings.TrimSpace(v) != "":
+		if _, err := params.Ratio(v); err != nil {
+			return fmt.Errorf("%v, e.g. 0.1", err)
+		}
+	}
+	return nil
+}
+
+// propagators asks autoprop for the names, which returns the error that
+// autoprop.NewTextMapPropagator would only log.
+func propagators(v string) error {
+	_, err := autoprop.TextMapPropagator(strings.Split(v, ",")...)
+	return err
+}
+
+func httpURL(v string) error {
+	_, err := params.HTTPURL(v)
+	return err
+}
+
+func protocol(v string) error {
+	if v != "http/protobuf" && v != "grpc" {
+		return fmt.Errorf(`want "http/protobuf" or "grpc"`)
+	}
+	return nil
+}
+
+// headers checks the headers that the OTLP exporter sends, as it reads
+// them (key=value,…, each value %-escaped). The error names the key at
+// most, never the value.
+func headers(v string) error {
+	for i, pair := range strings.Split(v, ",") {
+		key, value, found := strings.Cut(pair, "=")
+		key = strings.TrimSpace(key)
+		if _, err := url.PathUnescape(value); !found || !httpguts.ValidHeaderFieldName(key) {
+			return fmt.Errorf("pair %d is not key=value with a header name for key; want key=value,… with each value %%-escaped", i+1)
+		} else if err != nil {
+			return fmt.Errorf("the value of %s has a bad %%-escape; want key=value,… with each value %%-escaped", strconv.Quote(key))
+		}
+	}
+	return nil
+}
+
+// resourceAttributes reads OTEL_RESOURCE_ATTRIBUTES as the SDK does.
+func resourceAttributes(string) error {
+	_, err := resource.New(context.Background(), resource.WithFromEnv())
+	return err
+}
+
+func number(min, max int64, unit string) func(string) error {
+	return func(v string) error {
+		if _, ok := wholeNumber(v, min, max); !ok {
+			return fmt.Errorf("want a whole number of %s from %d to %d", unit, min, max)
+		}
+		return nil
+	}
+}
