@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"cmp"
 	"context"
 	"os"
 
@@ -12,28 +13,20 @@ import (
 )
 
 // NewExporter returns the exporter that OTEL_TRACES_EXPORTER names: otlp
-// (the default), console, none, or jaeger. It is autoexport's, with two
-// additions:
-//   - with no endpoint set, OTLP goes to the OpenTelemetry specification's
-//     default, http://localhost:4318 (4317 for gRPC), where Go's OTLP
-//     exporters would use HTTPS, which a local Jaeger does not speak;
-//   - "jaeger", the exporter OpenTelemetry deprecated in 2023: Thrift over
-//     HTTP to OTEL_EXPORTER_JAEGER_ENDPOINT (default
-//     http://localhost:14268/api/traces), which Jaeger v2 still accepts,
-//     for the services that still send Jaeger's own protocol.
+// (the default), console, none, or jaeger. It is autoexport's, but:
+//   - with no endpoint set, OTLP goes to the specification's default,
+//     http://localhost:4318 (4317 for gRPC), not to Go's HTTPS one;
+//   - "jaeger" is the exporter OpenTelemetry deprecated in 2023, kept for
+//     the services that still send Jaeger's Thrift, to
+//     OTEL_EXPORTER_JAEGER_ENDPOINT (http://localhost:14268/api/traces).
 func NewExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	name := os.Getenv("OTEL_TRACES_EXPORTER")
-	endpointSet := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
-	if (name != "" && name != "otlp") || endpointSet {
+	if name := os.Getenv("OTEL_TRACES_EXPORTER"); (name != "" && name != "otlp") ||
+		os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
 		return autoexport.NewSpanExporter(ctx)
 	}
 	// OTLP, with no endpoint: to localhost, over plain HTTP or gRPC. The
 	// exporter still reads the other OTEL_EXPORTER_OTLP_* variables.
-	protocol := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if protocol == "" {
-		protocol = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-	}
-	if protocol == "grpc" {
+	if cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")) == "grpc" {
 		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL("http://localhost:4317"))
 	}
 	return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL("http://localhost:4318/v1/traces"))

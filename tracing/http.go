@@ -14,11 +14,9 @@ import (
 
 // Handler is the server side of a traced HTTP call: every request to
 // router gets a SERVER span from otelhttp, which first extracts the
-// caller's trace context from the request's headers (W3C traceparent and
-// baggage), so that the span joins the caller's trace. At a public edge,
-// the caller's trace is only linked: the span is a root, of a trace this
-// service starts and samples, so that no stranger decides what is sampled.
-// Each request gets a log line, with the trace ID.
+// caller's trace context (W3C traceparent and baggage), so that the span
+// joins the caller's trace; at a public edge, it only links it, and starts
+// a trace of its own. Each request gets a log line with its trace ID.
 func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, public bool) http.Handler {
 	traced := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// W3C Trace Context Level 2: traceresponse, in traceparent's form,
@@ -38,10 +36,9 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 }
 
 // withRoute sets r.Pattern to the template of the route router matches,
-// e.g. "/hello", as net/http's own ServeMux does: otelhttp names the span
-// after it ("GET /hello") and records it as http.route, never the raw
-// path, which would make one Jaeger operation per URL. A request that
-// matches no route keeps an empty pattern: its span is named "GET".
+// e.g. "/hello", as net/http's ServeMux does: otelhttp names the span after
+// it ("GET /hello"), never the raw path, which would make one Jaeger
+// operation per URL; with no route, the span is named "GET".
 func withRoute(router *mux.Router, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var match mux.RouteMatch
@@ -53,14 +50,10 @@ func withRoute(router *mux.Router, next http.Handler) http.Handler {
 }
 
 // Transport is the client side of a traced HTTP call: every request sent
-// through it gets a CLIENT span, and carries the trace context (the W3C
-// traceparent header: trace ID, this span's ID, sampled flag) and the
-// baggage (the baggage header), which Handler reads on the other side. The
-// request must be made with the context of the current span
-// (http.NewRequestWithContext): that is where the transport finds it.
+// through it gets a CLIENT span, and carries the trace context (W3C
+// traceparent: trace ID, this span's ID, sampled flag) and the baggage,
+// which Handler reads on the other side. Make the request with the current
+// span's context (http.NewRequestWithContext): the transport finds it there.
 func Transport(base http.RoundTripper, tp trace.TracerProvider, propagator propagation.TextMapPropagator) http.RoundTripper {
-	return otelhttp.NewTransport(base,
-		otelhttp.WithTracerProvider(tp),
-		otelhttp.WithPropagators(propagator),
-	)
+	return otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
 }

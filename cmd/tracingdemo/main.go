@@ -1,9 +1,6 @@
 // Command tracingdemo runs one of the demo's two services: `tracingdemo
-// frontend` or `tracingdemo backend`. Both live the same life, which run
-// shows in the order it happens; what a real service adds to a step
-// (strict settings, span accounting, a bounded sampler, limits, the
-// server's lifecycle) comes from internal/, added in hardening.go and
-// serve.go.
+// frontend` or `tracingdemo backend`. run shows their life in the order it
+// happens; hardening.go and serve.go add what a real service needs.
 package main
 
 import (
@@ -19,9 +16,8 @@ import (
 	"example.com/tracingdemo/tracing"
 )
 
-// main runs the service its first argument names, on ADDR (by default
-// :8080 or :8081; server.Command also answers -healthcheck). Exit code 2
-// is a bad setting, 1 any other failure.
+// main runs the service its first argument names, on ADDR (:8080 or :8081
+// by default). Exit code 2 is a bad setting, 1 any other failure.
 func main() {
 	name, addr := server.Command(os.Args, map[string]string{"frontend": ":8080", "backend": ":8081"})
 	if err := run(name, addr); err != nil {
@@ -52,8 +48,8 @@ func run(name, addr string) (err error) {
 	// Build the handler (the backend's starts the workers of its jobs).
 	handler, finishJobs := newHandler(name, cfg, tp, propagator)
 
-	// Serve until SIGINT (Ctrl-C) or SIGTERM (docker stop); then drain: the
-	// requests in flight finish, then the jobs they queued (serve.go).
+	// Serve until SIGINT (Ctrl-C) or SIGTERM (docker stop), then let the
+	// requests in flight finish, and the jobs they queued (serve.go).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, name, addr, cfg, handler, finishJobs)
