@@ -75,7 +75,7 @@ func (p *process) waitReady(url string) error {
 				return nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // poll until it answers
 	}
 	return fmt.Errorf("%s did not answer on %s within 20s:\n%s", p.name, url, p.out)
 }

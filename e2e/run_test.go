@@ -61,7 +61,7 @@ func TestRunTargetsOnLoopback(t *testing.T) {
 				if time.Now().After(deadline) {
 					t.Fatalf("make %s: %s did not answer 200 within 2 min: %v\n%s", tt.target, tt.ready, err, out)
 				}
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond) // poll: the target builds, then starts
 			}
 			if tt.target == "run-jaeger" {
 				// Jaeger does not trace itself into the demo's search page.

@@ -64,6 +64,11 @@ func (h *handler) readReply(resp *http.Response) (string, error) {
 	case http.StatusOK:
 	case http.StatusServiceUnavailable: // its queue is full, or it is stopping
 		return "", fmt.Errorf("%w: %s", errBackendBusy, firstLine(body))
+	case http.StatusMultipleChoices, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusNotModified, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		// Not followed (server.NoRedirect), and not repeated: its Location
+		// and body may name an internal address.
+		return "", fmt.Errorf("%w: %s, a redirect: not followed", errBackendFailed, resp.Status)
 	default:
 		return "", fmt.Errorf("%w: %s: %s", errBackendFailed, resp.Status, firstLine(body))
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -562,4 +563,27 @@ func TestBackendBusyRelayed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	p.jobs.Finish(ctx)
+}
+
+// TestBackendRedirectNotFollowed: a backend that answers a redirect, to an
+// internal page or back to the frontend, gets its answer relayed as a 502
+// that names it; the redirect's target gets nothing, neither the request
+// nor its trace context and baggage.
+func TestBackendRedirectNotFollowed(t *testing.T) {
+	var reached atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		fmt.Fprintln(w, "an internal page")
+	}))
+	defer target.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/internal", http.StatusFound)
+	}))
+	defer redirecting.Close()
+	p := newPair(t, func(c *frontend.Config) { c.BackendURL, _ = url.Parse(redirecting.URL) })
+	resp, body := p.get(t, "/?user=alice")
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Equal(t, "backend failed: 302 Found, a redirect: not followed", firstLine(body))
+	assert.NotContains(t, body, target.URL, "the redirect's target is not told to the caller")
+	assert.Zero(t, reached.Load(), "the redirect's target was called")
 }

@@ -29,14 +29,14 @@ func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapProp
 		tracer: tp.Tracer("example.com/tracingdemo/frontend"),
 		// Its transport opens a CLIENT span for each call, and writes the trace
 		// context and the baggage into its headers: so the backend's spans join.
-		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator)},
+		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator),
+			CheckRedirect: server.NoRedirect}, // a redirect is the backend's answer: 502
 		logger: logger,
 	}
 	r := server.NewRouter()
 	r.HandleFunc("/", h.hello).Methods(http.MethodGet, http.MethodHead)
-	// otelhttp's SERVER span is the root of the trace. The frontend is the
-	// public edge: a caller's trace is linked, not joined, unless
-	// TRUST_CALLER_TRACE says the caller is one of ours.
+	// otelhttp's SERVER span is the trace's root. The frontend is the public
+	// edge: a caller's trace is linked, not joined, unless TRUST_CALLER_TRACE.
 	return tracing.Handler(r, tp, propagator, logger, !cfg.TrustCallerTrace)
 }
 

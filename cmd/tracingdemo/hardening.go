@@ -31,41 +31,40 @@ import (
 //     jaeger_remote too, bounded, and a job's span follows its request;
 //   - each attribute's value is cut at 1,024 characters, unless
 //     OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise, and what a SERVER span
-//     took from its request gets memory of its own (spans.OwnStrings);
+//     took from its request gets memory of its own, as valid UTF-8
+//     (spans.OwnStrings);
 //   - OpenTelemetry's own errors go to the log, at most a line per 10 s.
 //
-// Its shutdown flushes, then stops the sampler and logs the counts; it
-// fails only where tracing.Setup's would for more than an outage.
+// Its shutdown flushes, then stops the sampler and logs the counts. It
+// returns no error: an outage costs spans, not the service's exit code.
 func setupTracing(name string, cfg *settings.Settings) (*sdktrace.TracerProvider, propagation.TextMapPropagator, func(context.Context) error, error) {
 	exporter, err := tracing.NewExporter(context.Background())
 	if err != nil {
 		return nil, nil, nil, settings.Refused("OTEL_TRACES_EXPORTER", err)
 	}
 	if printed, dropped := spanSink(exporter); printed || dropped {
-		name := "none"
+		exporterName := "none"
 		if printed {
-			name = "console"
+			exporterName = "console"
 		}
-		cfg.Logger.Info("no Jaeger configured: OTEL_TRACES_EXPORTER=" + name +
+		cfg.Logger.Info("no Jaeger configured: OTEL_TRACES_EXPORTER=" + exporterName +
 			` prints each span to this output as one JSON object ("console"), or drops it ("none")`)
 	} else if cfg.Frontend.JaegerUIURL == "" {
 		cfg.Frontend.JaegerUIURL = "http://localhost:16686" // the frontend's trace links: a local Jaeger's UI
 	}
 	counts := spans.Count(exporter, cfg.Tracing.SpanCapacity)
 	sampler, stopSampler := sampling.New(cfg.Tracing.ServiceName, cfg.Tracing.Sampler, cfg.Tracing.Ratio, cfg.Tracing.Remote)
+	errorLog := spans.LogErrors()
 	tp, propagator, shutdown, err := tracing.Setup(context.Background(), name, counts.Exporter(),
 		sdktrace.WithSampler(sampler),
-		sdktrace.WithSpanProcessor(counts), // after the batcher: its Shutdown has flushed it
+		sdktrace.WithSpanProcessor(counts), // counts the spans that end
 		sdktrace.WithRawSpanLimits(cfg.Tracing.SpanLimits),
 		sdktrace.WithSpanProcessor(spans.OwnStrings{}))
 	if err != nil {
 		stopSampler()
 		return nil, nil, nil, err
 	}
-	// Installed once the provider is built: as it was built, the SDK read
-	// OTEL_TRACES_SAMPLER itself, and complained of jaeger_remote, which it
-	// does not know, though it was handed the sampler above.
-	errorsHeldBack := spans.LogErrors()
+	errorLog.Start() // the errors from now on (ErrorLog.Start says why)
 	return tp, propagator, func(ctx context.Context) error {
 		// An outage costs spans, not the service: a flush that did not
 		// finish is a warning, and the line of the counts says what it cost.
@@ -73,7 +72,7 @@ func setupTracing(name string, cfg *settings.Settings) (*sdktrace.TracerProvider
 			slog.Warn("the final flush of the spans did not finish", "err", err)
 		}
 		stopSampler()
-		errorsHeldBack()
+		errorLog.Summary()
 		counts.LogAtStop()
 		return nil
 	}, nil

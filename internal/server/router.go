@@ -37,6 +37,11 @@ func Transport() *http.Transport {
 	return transport
 }
 
+// NoRedirect is the CheckRedirect of a client that calls one service: it
+// follows no redirect, which would send the trace context and the baggage
+// to wherever the redirect leads, or back to the caller in a loop.
+func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // Unavailable answers 503 with Retry-After, and the reason err wraps:
 // queue.ErrFull or queue.ErrStopping, not the figures wrapped around it.
 func Unavailable(w http.ResponseWriter, err error) {

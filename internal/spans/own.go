@@ -11,44 +11,51 @@ import (
 
 // OwnStrings is a span processor that gives the name and the string values
 // of a SERVER span, which otelhttp took from the request as the span
-// started, memory of their own. Each shares the memory of a larger string:
-// the method in the name, url.path and network.protocol.version ("1.1")
-// are pieces of the request line, of up to 36 KB, and the length limit
-// cuts a value such as user_agent.original as a piece of its header. A span would keep all of it alive for as long
-// as it waits in the batcher's queue. With an exporter that never answers,
-// 2,560 spans wait: a frontend under that load peaked at 192 MB without
-// this copy, against its pod's 128 Mi (TestExporterStalled).
+// started, memory of their own, as valid UTF-8.
+//
+// Memory: each shares that of a larger string. The method in the name,
+// url.path and network.protocol.version ("1.1") are pieces of the request
+// line, of up to 36 KB, and the length limit cuts a value such as
+// user_agent.original as a piece of its header. A span would keep all of it
+// alive for as long as it waits in the batcher's queue. With an exporter
+// that never answers, 2,560 spans wait: a frontend under that load peaked
+// at 192 MB without this copy, against its pod's 128 Mi
+// (TestExporterStalled).
+//
+// UTF-8: both OTLP exporters refuse a whole batch for one string that is
+// not valid UTF-8, and a caller writes what it likes into its User-Agent
+// and path: one such request cost everyone's spans in its batch. Each bad
+// byte becomes U+FFFD, the replacement character.
 type OwnStrings struct{}
 
 func (OwnStrings) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	if s.SpanKind() != trace.SpanKindServer {
 		return // only a SERVER span starts with what a caller sent
 	}
-	// One copy of the name and all the values together, each then a piece
-	// of it: the span keeps a few hundred bytes, and nothing else.
-	attrs := s.Attributes()
-	size := len(s.Name())
-	for _, kv := range attrs {
-		size += len(kv.Value.AsString())
+	name := strings.ToValidUTF8(s.Name(), "\uFFFD")
+	size := len(name)
+	var owned []attribute.KeyValue      // the string values, valid
+	for _, kv := range s.Attributes() { // the span's own slice: read only
+		if kv.Value.Type() == attribute.STRING {
+			v := strings.ToValidUTF8(kv.Value.AsString(), "\uFFFD")
+			owned = append(owned, attribute.String(string(kv.Key), v))
+			size += len(v)
+		}
 	}
+	// One copy of the name and the values together, each then a piece of
+	// it: the span keeps a few hundred bytes, and nothing else.
 	var all strings.Builder
 	all.Grow(size)
-	all.WriteString(s.Name())
-	for _, kv := range attrs {
-		all.WriteString(kv.Value.AsString()) // "" for a value that is no string
+	all.WriteString(name)
+	for _, kv := range owned {
+		all.WriteString(kv.Value.AsString())
 	}
 	copied := all.String()
-	next := func(n int) string {
-		piece := copied[:n]
-		copied = copied[n:]
-		return piece
-	}
-	s.SetName(next(len(s.Name())))
-	owned := attrs[:0]
-	for _, kv := range attrs {
-		if kv.Value.Type() == attribute.STRING {
-			owned = append(owned, attribute.String(string(kv.Key), next(len(kv.Value.AsString()))))
-		}
+	s.SetName(copied[:len(name)])
+	copied = copied[len(name):]
+	for i, kv := range owned {
+		n := len(kv.Value.AsString())
+		owned[i], copied = attribute.String(string(kv.Key), copied[:n]), copied[n:]
 	}
 	s.SetAttributes(owned...) // in place of the values of the same keys
 }
