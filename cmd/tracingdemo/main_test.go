@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,6 +120,8 @@ func TestBadConfig(t *testing.T) {
 	defer busy.Close()
 
 	remote := "OTEL_TRACES_SAMPLER=jaeger_remote"
+	notCert := filepath.Join(t.TempDir(), "not-a-certificate.pem")
+	require.NoError(t, os.WriteFile(notCert, []byte("hello\n"), 0o600))
 	tests := []struct {
 		name, service, variable, value string
 		also                           string // another setting the case needs
@@ -152,6 +155,16 @@ func TestBadConfig(t *testing.T) {
 		{"attribute length in float notation", "frontend", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "1e3", ""},
 		{"attribute length unlimited", "frontend", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "-1", ""},
 		{"attribute length zero", "frontend", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "0", ""},
+		// Each of these the exporter would take, then fail every export
+		// with it, or send otherwise than asked.
+		{"certificate missing", "frontend", "OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem", ""},
+		{"certificate not a certificate", "frontend", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", notCert, ""},
+		{"client certificate without its key", "frontend", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", notCert, ""},
+		{"client key missing", "backend", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", notCert, "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY=/nonexistent/key.pem"},
+		{"compression unknown", "frontend", "OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", ""},
+		{"resource attribute with a bad escape", "frontend", "OTEL_RESOURCE_ATTRIBUTES", "team=a%zz", ""},
+		{"Jaeger UI URL with a query", "frontend", "JAEGER_UI_URL", "http://jaeger:16686/?x=", ""},
+		{"Jaeger UI URL with a fragment", "frontend", "JAEGER_UI_URL", "http://jaeger:16686/#", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +178,21 @@ func TestBadConfig(t *testing.T) {
 			assert.NotContains(t, p.out.String(), "listening")
 		})
 	}
+}
+
+// TestClientKeyNotShown: a client key that is no key for its certificate
+// stops the service with one line that names the variables and the files,
+// never what the files hold.
+func TestClientKeyNotShown(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	require.NoError(t, os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\nU0VDUkVULUNFUlQ=\n-----END CERTIFICATE-----\n"), 0o600))
+	require.NoError(t, os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\nSECRET-KEY-42\n-----END PRIVATE KEY-----\n"), 0o600))
+	p := startProgram(t, []string{"ADDR=127.0.0.1:0", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=" + cert, "OTEL_EXPORTER_OTLP_CLIENT_KEY=" + key}, "frontend")
+	assert.Equal(t, 2, p.exitCode(t), p.out.String())
+	assert.Contains(t, p.out.String(), "bad setting OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=")
+	assert.NotContains(t, p.out.String(), "SECRET-KEY-42")
+	assert.NotContains(t, p.out.String(), "U0VDUkVU")
 }
 
 // TestSecretHeaders: a header the OTLP exporter cannot read (a bad

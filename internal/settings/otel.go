@@ -2,7 +2,11 @@ package settings
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"strconv"
@@ -40,7 +44,16 @@ var otelChecks = []struct {
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "autoexport refuses it, naming neither variable", false, protocol},
 	{"OTEL_EXPORTER_OTLP_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
 	{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
-	{"OTEL_RESOURCE_ATTRIBUTES", "the SDK keeps the attributes before a bad one", false, resourceAttributes},
+	{"OTEL_RESOURCE_ATTRIBUTES", "the SDK keeps the attributes before a bad pair, and a bad %-escape as it is", false, resourceAttributes},
+	{"OTEL_EXPORTER_OTLP_COMPRESSION", "the exporter sends uncompressed what it does not know", false, compression},
+	{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "the exporter sends uncompressed what it does not know", false, compression},
+	// A file the exporter cannot read is logged, and then every export fails.
+	{"OTEL_EXPORTER_OTLP_CERTIFICATE", "every export fails", false, certificate},
+	{"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "every export fails", false, certificate},
+	{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "every export fails", false, clientPair("OTEL_EXPORTER_OTLP_CLIENT_KEY")},
+	{"OTEL_EXPORTER_OTLP_CLIENT_KEY", "every export fails", false, clientPair("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE")},
+	{"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "every export fails", false, clientPair("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY")},
+	{"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "every export fails", false, clientPair("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE")},
 	// The SDK takes a number it cannot read, or one out of range, without a
 	// word: "abc" means no attribute length limit at all, a negative queue
 	// panics, and a queue of two billion spans is allocated at start. A
@@ -184,10 +197,67 @@ func headers(v string) error {
 	return nil
 }
 
-// resourceAttributes reads OTEL_RESOURCE_ATTRIBUTES as the SDK does.
-func resourceAttributes(string) error {
-	_, err := resource.New(context.Background(), resource.WithFromEnv())
-	return err
+// resourceAttributes reads OTEL_RESOURCE_ATTRIBUTES as the SDK does, and
+// wants each value's %-escapes whole: the SDK would keep "a%zz" as it is.
+func resourceAttributes(v string) error {
+	if _, err := resource.New(context.Background(), resource.WithFromEnv()); err != nil {
+		return err
+	}
+	for _, pair := range strings.Split(v, ",") {
+		key, value, _ := strings.Cut(pair, "=")
+		if _, err := url.PathUnescape(strings.TrimSpace(value)); err != nil {
+			return fmt.Errorf("the value of %s has a bad %%-escape; want key=value,… with each value %%-escaped", strconv.Quote(strings.TrimSpace(key)))
+		}
+	}
+	return nil
+}
+
+func compression(v string) error {
+	if v != "gzip" && v != "none" {
+		return fmt.Errorf(`want "gzip" or "none"`)
+	}
+	return nil
+}
+
+// certificate wants the file v names to hold a PEM certificate.
+func certificate(v string) error {
+	pem, err := os.ReadFile(v)
+	if err != nil {
+		return fmt.Errorf("want a file of PEM certificates: %w", err)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return fmt.Errorf("want a file of PEM certificates: no certificate in it")
+	}
+	return nil
+}
+
+// clientPair checks a client certificate and its key, named by the
+// variable checked and the variable other: both, or neither, and a key
+// that belongs to the certificate. The error shows neither file's text.
+func clientPair(other string) func(string) error {
+	return func(v string) error {
+		if os.Getenv(other) == "" {
+			return fmt.Errorf("want %s set too: a client certificate goes with its key", other)
+		}
+		cert, key := v, os.Getenv(other)
+		if strings.HasSuffix(other, "_CERTIFICATE") {
+			cert, key = key, cert
+		}
+		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+			return fmt.Errorf("want a PEM certificate and its key: %s", pairError(err))
+		}
+		return nil
+	}
+}
+
+// pairError is what tls.LoadX509KeyPair's error says, without a file's
+// text: a file that cannot be opened, or one that holds no PEM, no key, or
+// a key that is not the certificate's.
+func pairError(err error) string {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return err.Error() // the path, not the contents
+	}
+	return "the files do not hold a certificate and the key that goes with it"
 }
 
 func number(min, max int64, unit string) func(string) error {

@@ -147,6 +147,9 @@ func loadFrontend() (Frontend, error) {
 		if u.User != nil { // every answer's trace link would carry it to the caller
 			return f, &EnvError{Name: "JAEGER_UI_URL", Value: f.JaegerUIURL, Reason: "want no user or password in it: it goes to every caller, in the trace link"}
 		}
+		if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(f.JaegerUIURL, "?") || strings.HasSuffix(f.JaegerUIURL, "#") {
+			return f, &EnvError{Name: "JAEGER_UI_URL", Value: f.JaegerUIURL, Reason: "want no ? or # in it: /trace/{id} is added to its end"}
+		}
 	}
 	if f.TrustCallerTrace, err = params.ParseBool(os.Getenv("TRUST_CALLER_TRACE")); err != nil {
 		return f, Refused("TRUST_CALLER_TRACE", err)
