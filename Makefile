@@ -33,12 +33,16 @@ build: ## build bin/tracingdemo, which runs either service
 
 # Spans go to the console, unless OTEL_EXPORTER_OTLP_ENDPOINT (or
 # OTEL_TRACES_EXPORTER) says where else: e.g. to the Jaeger of `make run-jaeger`.
+# Ctrl-C reaches both services from the terminal: the recipe only waits
+# for them (a SIGTERM of its own would be a second signal); a SIGTERM to
+# make itself is passed on.
 run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 	@export OTEL_TRACES_EXPORTER=$${OTEL_TRACES_EXPORTER:-$(if $(OTEL_EXPORTER_OTLP_ENDPOINT),otlp,console)}; \
 	export LOG_FORMAT=$${LOG_FORMAT:-text}; \
 	export OTEL_BSP_MAX_EXPORT_BATCH_SIZE=$${OTEL_BSP_MAX_EXPORT_BATCH_SIZE:-128}; \
 	bin/tracingdemo backend & backend=$$!; bin/tracingdemo frontend & frontend=$$!; \
-	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait' INT TERM; \
+	trap 'wait; exit 0' INT; \
+	trap 'kill -TERM $$frontend $$backend 2>/dev/null; wait; exit 0' TERM; \
 	wait
 
 # Jaeger v2 (module v1.75.0 = Jaeger v2.12.0), built from the Go module proxy

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,4 +97,67 @@ func otherAddresses(t *testing.T) []string {
 		skipUnlessRequired(t, "this machine has no address but loopback: nothing to check against")
 	}
 	return others
+}
+
+// TestMakeRunCtrlC: Ctrl-C in the terminal of `make run` (a SIGINT to its
+// whole process group, as a terminal sends it) stops both services with
+// that one signal each: the request's five spans are printed, no service
+// sees a second signal, and make reports no error.
+func TestMakeRunCtrlC(t *testing.T) {
+	for _, port := range []int{8080, 8081} {
+		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
+			skipUnlessRequired(t, fmt.Sprintf("port %d, which make run listens on, is taken here: %v", port, err))
+		} else {
+			ln.Close()
+		}
+	}
+	cmd := exec.Command("make", "-C", "..", "run")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a terminal's foreground group
+	out := &testkit.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	})
+	deadline := time.Now().Add(2 * time.Minute) // make builds bin/tracingdemo first
+	var traceID string
+	for {
+		status, id, _ := loadGet(http.DefaultClient, "http://127.0.0.1:8080/")
+		if status == http.StatusOK {
+			traceID = id
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("make run: the frontend did not answer 200 within 2 min:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond) // poll: make builds, then starts
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("make run still running 30 s after Ctrl-C:\n%s", out)
+	}
+	text := out.String()
+	spans := 0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, `{"Name":`) && strings.Contains(line, `"SpanContext":{"TraceID":"`+traceID+`"`) {
+			spans++
+		}
+	}
+	if spans != 5 {
+		t.Errorf("make run printed %d spans of the trace %s at Ctrl-C, want 5:\n%s", spans, traceID, text)
+	}
+	for _, bad := range []string{"signal during the stop", "make: ***", "second Ctrl-C"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("make run, after one Ctrl-C, printed %q:\n%s", bad, text)
+		}
+	}
 }

@@ -1,6 +1,5 @@
-// Command tracingdemo runs one of the demo's two services: `tracingdemo
-// frontend` or `tracingdemo backend`. run shows their life in the order it
-// happens; hardening.go and serve.go add what a real service needs.
+// Command tracingdemo runs one of the demo's two services, frontend or
+// backend: run shows their life; hardening.go and serve.go add the rest.
 package main
 
 import (
@@ -27,6 +26,10 @@ func main() {
 }
 
 func run(name, addr string) (err error) {
+	// Stop on Ctrl-C, SIGTERM or SIGHUP, caught to the end: none cuts the flush.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+
 	// Check the settings first: a bad one stops the service, naming its variable.
 	cfg, err := settings.Load(name, tracing.LogHandler) // log lines carry the trace ID
 	if err != nil {
@@ -40,17 +43,14 @@ func run(name, addr string) (err error) {
 	}
 	defer func() {
 		// Flush: every finished request's and job's spans go out; a line counts them.
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
+		flushCtx, cancel := context.WithTimeout(context.Background(), cfg.FlushTimeout)
 		defer cancel()
-		err = errors.Join(err, shutdown(ctx))
+		err = errors.Join(err, shutdown(flushCtx))
 	}()
 
-	// Build the handler (the backend's starts the workers of its jobs).
+	// Build the handler (the backend's starts its jobs' workers).
 	handler, finishJobs := newHandler(name, cfg, tp, propagator)
 
-	// Serve until SIGINT (Ctrl-C) or SIGTERM (docker stop), then let the
-	// requests in flight finish, and the jobs they queued (serve.go).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Serve until a signal; then the requests in flight finish (serve.go).
 	return serve(ctx, name, addr, cfg, handler, finishJobs)
 }

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -17,7 +19,12 @@ import (
 // -healthcheck it instead asks the service already running there for
 // /healthz, and exits 0 if it is healthy, 1 if not. A bad command line
 // exits 2, with the usage.
+//
+// A reader of the log that went away (make run | head) costs log lines,
+// not the service: SIGPIPE is ignored, and a write to stdout fails instead
+// of ending the process.
 func Command(args []string, defaultAddr map[string]string) (name, addr string) {
+	signal.Ignore(syscall.SIGPIPE)
 	if len(args) > 1 {
 		name = args[1]
 	}

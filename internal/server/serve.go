@@ -63,16 +63,30 @@ func Listen(name, addr string, logger *slog.Logger) (net.Listener, error) {
 	return netutil.LimitListener(ln, maxConns), nil
 }
 
-// ExitOnSecondSignal makes the next SIGINT or SIGTERM, from someone who
-// will not wait for the graceful stop, exit at once, with code 1: the
-// requests still in flight get no answer, and their spans are lost.
-func ExitOnSecondSignal(logger *slog.Logger) {
+// OnSecondInterrupt calls cut on a second SIGINT during a stop: a person
+// pressed Ctrl-C twice, and will not wait for the requests in flight. A
+// second SIGTERM or SIGHUP changes nothing: a supervisor that sends its
+// signal twice (GNU timeout does, to the child and to its group) or make's
+// trap after the terminal's Ctrl-C would otherwise cut the flush short.
+// Call the stop it returns once the stop is over.
+func OnSecondInterrupt(logger *slog.Logger, cut func()) (stop func()) {
 	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
 	go func() {
-		sig := <-signals
-		logger.Error("second signal during the stop: exiting now, without waiting for the requests in flight",
-			"signal", sig.String())
-		os.Exit(1)
+		for {
+			select {
+			case sig := <-signals:
+				if sig != os.Interrupt {
+					logger.Info("signal during the stop: the stop goes on", "signal", sig.String())
+					continue
+				}
+				logger.Warn("second Ctrl-C during the stop: not waiting for the requests in flight; the spans of those that finished are still flushed")
+				cut()
+			case <-done:
+				return
+			}
+		}
 	}()
+	return func() { signal.Stop(signals); close(done) }
 }
