@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/time/rate"
 
 	"example.com/tracingdemo/internal/settings"
 )
@@ -28,7 +30,13 @@ var (
 	errBackendUnavailable = errors.New("backend unavailable") // 502: the backend could not be reached
 	errBackendTimeout     = errors.New("backend timed out")   // 504: the backend did not answer in time
 	errBackendBusy        = errors.New("backend busy")        // 503: the backend answered 503, try again later
+	errCallerGone         = errors.New("caller gone")         // 499: the caller hung up before its answer
 )
+
+// statusClientClosedRequest is nginx's status for a request whose caller
+// went away before its answer, which no caller reads: for the log line
+// and the span, which then say so instead of a 502 of the backend's.
+const statusClientClosedRequest = 499
 
 // statusOf maps the handler's errors to HTTP status codes, in one place.
 func statusOf(err error) int {
@@ -39,14 +47,20 @@ func statusOf(err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, errBackendBusy):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errCallerGone):
+		return statusClientClosedRequest
 	default:
 		return http.StatusBadGateway
 	}
 }
 
 // backendError tells a backend that did not answer in time from one that
-// could not be reached.
+// could not be reached, and both from a caller who hung up: the call's
+// context is canceled only when the request's is.
 func (h *handler) backendError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", errCallerGone, err)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: no answer within %s (BACKEND_TIMEOUT)", errBackendTimeout, h.cfg.BackendTimeout)
 	}
@@ -85,6 +99,17 @@ func publicMessage(err error) string {
 	return err.Error()
 }
 
+// callerGone reports whether err is a caller's hang-up.
+func callerGone(err error) bool { return errors.Is(err, errCallerGone) }
+
+// hangUps counts the callers who hung up since the last line about them.
+type hangUps struct {
+	n   atomic.Int64
+	log rate.Sometimes
+}
+
+func newHangUps() *hangUps { return &hangUps{log: rate.Sometimes{Interval: 10 * time.Second}} }
+
 // answer is what the frontend tells the user, as text or as JSON.
 type answer struct {
 	Message       string  `json:"message,omitempty"`
@@ -97,8 +122,19 @@ type answer struct {
 }
 
 // respondError answers err with its status, and logs it with the trace ID.
+// Callers who hung up are counted, and logged at most once per 10 s: one
+// client cannot fill the log, or the error rate, by hanging up.
 func (h *handler) respondError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
+	if status == statusClientClosedRequest {
+		trace.SpanFromContext(r.Context()).AddEvent("the caller went away before its answer")
+		h.gone.n.Add(1)
+		h.gone.log.Do(func() {
+			h.logger.WarnContext(r.Context(), "callers went away before their answer", "since_last_line", h.gone.n.Swap(0))
+		})
+		w.WriteHeader(status)
+		return
+	}
 	level := slog.LevelError
 	if status < 500 {
 		level = slog.LevelWarn

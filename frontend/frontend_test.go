@@ -499,9 +499,10 @@ func TestBackendTimeout(t *testing.T) {
 	spans := p.waitSpans(t, 5)
 	call := spanNamed(t, spans, "backend call")
 	assert.Equal(t, codes.Error, call.Status().Code)
-	// The backend stopped waiting as soon as the frontend gave up.
+	// The backend stopped waiting as soon as the frontend gave up; the
+	// failure is the frontend's call, not the backend's work.
 	handle := spanNamed(t, spans, "handle backend call")
-	assert.Equal(t, codes.Error, handle.Status().Code)
+	assert.Contains(t, testkit.EventNames(handle), "the caller went away while waiting")
 	assert.Less(t, handle.EndTime().Sub(handle.StartTime()), time.Second)
 }
 

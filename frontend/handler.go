@@ -32,6 +32,7 @@ func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapProp
 		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator),
 			CheckRedirect: server.NoRedirect}, // a redirect is the backend's answer: 502
 		logger: logger,
+		gone:   newHangUps(),
 	}
 	r := server.NewRouter()
 	r.HandleFunc("/", h.hello).Methods(http.MethodGet, http.MethodHead)
@@ -45,18 +46,19 @@ type handler struct {
 	tracer trace.Tracer
 	client *http.Client
 	logger *slog.Logger
+	gone   *hangUps // callers who hung up (answer.go)
 }
 
-// hello serves GET /?user=alice&delay=200ms&fail=true, the request this
-// demo traces, inside the root span "GET /" that otelhttp opened.
+// hello serves GET /?user=alice&delay=200ms&fail=true inside the root span
+// "GET /" that otelhttp opened.
 func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	p, err := params.FromQuery(r.URL.RawQuery)
 	if err != nil {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	// r.Context() holds the root span: every span started from ctx, or
-	// from a context made from it, is a child in the same trace.
+	// r.Context() holds the root span: every span started from it, or from
+	// a context made from it, is a child in the same trace.
 	ctx := withUserBaggage(r.Context(), p.User)
 	reply, took, err := h.callBackend(ctx, p)
 	if err != nil {
@@ -66,9 +68,8 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	h.respond(w, r, http.StatusOK, answer{Message: reply, took: took})
 }
 
-// withUserBaggage sets the baggage the backend call will carry: the user
-// alone, checked (params.CheckUser: a valid baggage value). It replaces
-// whatever baggage the caller sent.
+// withUserBaggage sets the baggage the backend call will carry, in place
+// of any the caller sent: the user alone, checked (params.CheckUser).
 func withUserBaggage(ctx context.Context, user string) context.Context {
 	if user == "" {
 		return baggage.ContextWithoutBaggage(ctx)
@@ -85,7 +86,7 @@ func (h *handler) callBackend(ctx context.Context, p params.Hello) (reply string
 	ctx, span := h.tracer.Start(ctx, "backend call")
 	defer span.End()
 	defer func() {
-		if err != nil {
+		if err != nil && !callerGone(err) { // a caller who hung up is no failure
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
 		}
