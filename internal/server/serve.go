@@ -5,7 +5,6 @@
 package server
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,7 +56,7 @@ func New(handler http.Handler, logger *slog.Logger, drain time.Duration) *http.S
 func Listen(name, addr string, logger *slog.Logger) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("ADDR=%q: %w", addr, err)
+		return nil, err
 	}
 	logger.Info(name+" listening", "addr", ln.Addr().String(), "max_connections", maxConns, "max_in_flight", maxInFlight)
 	return netutil.LimitListener(ln, maxConns), nil

@@ -18,9 +18,9 @@ import (
 // line, of up to 36 KB, and the length limit cuts a value such as
 // user_agent.original as a piece of its header. A span would keep all of it
 // alive for as long as it waits in the batcher's queue. With an exporter
-// that never answers, 2,560 spans wait: a frontend under that load peaked
-// at 192 MB without this copy, against its pod's 128 Mi
-// (TestExporterStalled).
+// that never answers, the queue and a batch wait (2,176 spans in compose):
+// a frontend under that load peaked at 192 MB without this copy, against
+// its pod's 128 Mi (TestExporterStalled).
 //
 // UTF-8: both OTLP exporters refuse a whole batch for one string that is
 // not valid UTF-8, and a caller writes what it likes into its User-Agent
@@ -34,8 +34,9 @@ func (OwnStrings) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	}
 	name := strings.ToValidUTF8(s.Name(), "\uFFFD")
 	size := len(name)
-	var owned []attribute.KeyValue      // the string values, valid
-	for _, kv := range s.Attributes() { // the span's own slice: read only
+	attrs := s.Attributes()                            // the span's own slice: read only
+	owned := make([]attribute.KeyValue, 0, len(attrs)) // the string values, valid
+	for _, kv := range attrs {
 		if kv.Value.Type() == attribute.STRING {
 			v := strings.ToValidUTF8(kv.Value.AsString(), "\uFFFD")
 			owned = append(owned, attribute.String(string(kv.Key), v))
