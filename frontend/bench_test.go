@@ -58,7 +58,7 @@ func BenchmarkRequest(b *testing.B) {
 				b.Fatal(err)
 			}
 			// What cmd/tracingdemo adds to tracing.Setup: the span counts,
-			// the sampler, the attribute length limit.
+			// the sampler, the attribute length limit, the strings' copy.
 			counts := spans.Count(exporter, sdktrace.DefaultMaxQueueSize+sdktrace.DefaultMaxExportBatchSize)
 			sampler := sdktrace.Sampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))
 			if bc.name == "off" {
@@ -67,7 +67,8 @@ func BenchmarkRequest(b *testing.B) {
 			limits := sdktrace.NewSpanLimits()
 			limits.AttributeValueLengthLimit = settings.MaxAttributeLength
 			tp, propagator, shutdown, err := tracing.Setup(context.Background(), "bench", counts.Exporter(),
-				sdktrace.WithSampler(sampling.FollowLinks(sampler)), sdktrace.WithSpanProcessor(counts), sdktrace.WithRawSpanLimits(limits))
+				sdktrace.WithSampler(sampling.FollowLinks(sampler)), sdktrace.WithSpanProcessor(counts), sdktrace.WithRawSpanLimits(limits),
+				sdktrace.WithSpanProcessor(spans.OwnStrings{}))
 			if err != nil {
 				b.Fatal(err)
 			}
