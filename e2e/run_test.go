@@ -32,13 +32,7 @@ func TestRunTargetsOnLoopback(t *testing.T) {
 		{"run-prometheus", "http://127.0.0.1:9090/-/ready", []int{9090}},
 	} {
 		t.Run(tt.target, func(t *testing.T) {
-			for _, port := range tt.ports {
-				if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
-					skipUnlessRequired(t, fmt.Sprintf("port %d, which make %s listens on, is taken here: %v", port, tt.target, err))
-				} else {
-					ln.Close()
-				}
-			}
+			portsFree(t, tt.target, tt.ports...)
 			cmd := exec.Command("make", "-s", "-C", "..", tt.target)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // make and what it runs
 			out := &testkit.SyncBuffer{}
@@ -81,6 +75,19 @@ func TestRunTargetsOnLoopback(t *testing.T) {
 	}
 }
 
+// portsFree skips the test, or fails it where every part is required,
+// unless the ports that make target listens on are free here.
+func portsFree(t *testing.T, target string, ports ...int) {
+	t.Helper()
+	for _, port := range ports {
+		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
+			skipUnlessRequired(t, fmt.Sprintf("port %d, which make %s listens on, is taken here: %v", port, target, err))
+		} else {
+			ln.Close()
+		}
+	}
+}
+
 // otherAddresses are this machine's IP addresses other than loopback.
 func otherAddresses(t *testing.T) []string {
 	addrs, err := net.InterfaceAddrs()
@@ -104,13 +111,7 @@ func otherAddresses(t *testing.T) []string {
 // that one signal each: the request's five spans are printed, no service
 // sees a second signal, and make reports no error.
 func TestMakeRunCtrlC(t *testing.T) {
-	for _, port := range []int{8080, 8081} {
-		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err != nil {
-			skipUnlessRequired(t, fmt.Sprintf("port %d, which make run listens on, is taken here: %v", port, err))
-		} else {
-			ln.Close()
-		}
-	}
+	portsFree(t, "run", 8080, 8081)
 	cmd := exec.Command("make", "-C", "..", "run")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a terminal's foreground group
 	out := &testkit.SyncBuffer{}

@@ -117,17 +117,14 @@ func otlpReceiver(t *testing.T) (url string, spans func() []*tracepb.Span) {
 	var mu sync.Mutex
 	var got []*tracepb.Span
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var req collectortrace.ExportTraceServiceRequest
-		if proto.Unmarshal(body, &req) == nil {
-			mu.Lock()
-			for _, rs := range req.ResourceSpans {
-				for _, ss := range rs.ScopeSpans {
-					got = append(got, ss.Spans...)
-				}
-			}
-			mu.Unlock()
+		spans, err := exportedSpans(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
+		mu.Lock()
+		got = append(got, spans...)
+		mu.Unlock()
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
 	t.Cleanup(receiver.Close)
@@ -136,6 +133,25 @@ func otlpReceiver(t *testing.T) (url string, spans func() []*tracepb.Span) {
 		defer mu.Unlock()
 		return slices.Clone(got)
 	}
+}
+
+// exportedSpans reads the spans of an OTLP/HTTP export request.
+func exportedSpans(r *http.Request) ([]*tracepb.Span, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	var req collectortrace.ExportTraceServiceRequest
+	if err := proto.Unmarshal(body, &req); err != nil {
+		return nil, err
+	}
+	var spans []*tracepb.Span
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			spans = append(spans, ss.Spans...)
+		}
+	}
+	return spans, nil
 }
 
 // TestSpansCountedAsWired: the line at the stop accounts for every span,

@@ -16,8 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // rootsReceiver is an OTLP/HTTP receiver that counts the root spans of the
@@ -28,22 +26,21 @@ func rootsReceiver(t *testing.T, delay time.Duration) (url string, roots *atomic
 	t.Helper()
 	roots, arrived = &atomic.Int64{}, make(chan struct{}, 100)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+		spans, err := exportedSpans(r)
 		arrived <- struct{}{}
+		if err != nil {
+			t.Errorf("an export the receiver cannot read: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():
 			return // the sender is gone: nothing was acknowledged
 		}
-		var req collectortrace.ExportTraceServiceRequest
-		require.NoError(t, proto.Unmarshal(body, &req))
-		for _, rs := range req.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				for _, s := range ss.Spans {
-					if len(s.ParentSpanId) == 0 {
-						roots.Add(1)
-					}
-				}
+		for _, s := range spans {
+			if len(s.ParentSpanId) == 0 {
+				roots.Add(1)
 			}
 		}
 		w.Header().Set("Content-Type", "application/x-protobuf")

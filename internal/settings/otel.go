@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,13 +41,13 @@ var otelChecks = []struct {
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
 	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
 	{"OTEL_EXPORTER_JAEGER_ENDPOINT", "the exporter sends to whatever it is given", false, httpURL},
-	{"OTEL_EXPORTER_OTLP_PROTOCOL", "autoexport refuses it, naming neither variable", false, protocol},
-	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "autoexport refuses it, naming neither variable", false, protocol},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "autoexport refuses it, naming neither variable", false, choice("http/protobuf", "grpc")},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "autoexport refuses it, naming neither variable", false, choice("http/protobuf", "grpc")},
 	{"OTEL_EXPORTER_OTLP_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
 	{"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
 	{"OTEL_RESOURCE_ATTRIBUTES", "the SDK keeps the attributes before a bad pair, and a bad %-escape as it is", false, resourceAttributes},
-	{"OTEL_EXPORTER_OTLP_COMPRESSION", "the exporter sends uncompressed what it does not know", false, compression},
-	{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "the exporter sends uncompressed what it does not know", false, compression},
+	{"OTEL_EXPORTER_OTLP_COMPRESSION", "the exporter sends uncompressed what it does not know", false, choice("gzip", "none")},
+	{"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "the exporter sends uncompressed what it does not know", false, choice("gzip", "none")},
 	// A file the exporter cannot read is logged, and then every export fails.
 	{"OTEL_EXPORTER_OTLP_CERTIFICATE", "every export fails", false, certificate},
 	{"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "every export fails", false, certificate},
@@ -174,11 +175,14 @@ func httpURL(v string) error {
 	return err
 }
 
-func protocol(v string) error {
-	if v != "http/protobuf" && v != "grpc" {
-		return fmt.Errorf(`want "http/protobuf" or "grpc"`)
+// choice wants one of values.
+func choice(values ...string) func(string) error {
+	return func(v string) error {
+		if !slices.Contains(values, v) {
+			return fmt.Errorf(`want "%s"`, strings.Join(values, `" or "`))
+		}
+		return nil
 	}
-	return nil
 }
 
 // headers checks the headers that the OTLP exporter sends, as it reads
@@ -186,12 +190,22 @@ func protocol(v string) error {
 // most, never the value.
 func headers(v string) error {
 	for i, pair := range strings.Split(v, ",") {
-		key, value, found := strings.Cut(pair, "=")
+		key, _, found := strings.Cut(pair, "=")
 		key = strings.TrimSpace(key)
-		if _, err := url.PathUnescape(value); !found || !httpguts.ValidHeaderFieldName(key) {
+		if !found || !httpguts.ValidHeaderFieldName(key) {
 			return fmt.Errorf("pair %d is not key=value with a header name for key; want key=value,… with each value %%-escaped", i+1)
-		} else if err != nil {
-			return fmt.Errorf("the value of %s has a bad %%-escape; want key=value,… with each value %%-escaped", strconv.Quote(key))
+		}
+	}
+	return badEscape(v)
+}
+
+// badEscape is the error for the first key=value pair of v whose value has
+// a bad %-escape, which names its key, never the value; nil if none has.
+func badEscape(v string) error {
+	for _, pair := range strings.Split(v, ",") {
+		key, value, _ := strings.Cut(pair, "=")
+		if _, err := url.PathUnescape(strings.TrimSpace(value)); err != nil {
+			return fmt.Errorf("the value of %s has a bad %%-escape; want key=value,… with each value %%-escaped", strconv.Quote(strings.TrimSpace(key)))
 		}
 	}
 	return nil
@@ -203,20 +217,7 @@ func resourceAttributes(v string) error {
 	if _, err := resource.New(context.Background(), resource.WithFromEnv()); err != nil {
 		return err
 	}
-	for _, pair := range strings.Split(v, ",") {
-		key, value, _ := strings.Cut(pair, "=")
-		if _, err := url.PathUnescape(strings.TrimSpace(value)); err != nil {
-			return fmt.Errorf("the value of %s has a bad %%-escape; want key=value,… with each value %%-escaped", strconv.Quote(strings.TrimSpace(key)))
-		}
-	}
-	return nil
-}
-
-func compression(v string) error {
-	if v != "gzip" && v != "none" {
-		return fmt.Errorf(`want "gzip" or "none"`)
-	}
-	return nil
+	return badEscape(v)
 }
 
 // certificate wants the file v names to hold a PEM certificate.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -180,8 +179,8 @@ func oneOf(name, fallback string, values ...string) (string, error) {
 	if v == "" {
 		return fallback, nil
 	}
-	if !slices.Contains(values, v) {
-		return "", &EnvError{Name: name, Value: v, Reason: `want "` + strings.Join(values, `" or "`) + `"`}
+	if err := choice(values...)(v); err != nil {
+		return "", &EnvError{Name: name, Value: v, Reason: err.Error()}
 	}
 	return v, nil
 }
