@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/server"
+	"example.com/tracingdemo/params"
 	"example.com/tracingdemo/tracing"
 )
 
@@ -69,7 +69,7 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 	if p.Async {
 		// The work (delay, fail) is a job, done later (jobs.go): no waiting.
 		if err := h.jobs.publish(ctx, p); err != nil {
-			server.Unavailable(w, err) // the reason, without the queue's figures
+			server.Unavailable(w, err) // full, or stopping
 			return
 		}
 		server.Reply(w, "hello, "+user+", from the backend: your job is queued")

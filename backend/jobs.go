@@ -3,7 +3,7 @@ package backend
 // This file is the work that outlives the request: with async=true, hello
 // publishes a job and answers at once; a worker does it later, in a span
 // linked to the one that sent it, through the trace context in the
-// message's headers. The queue is in-process (internal/queue); through a
+// message's headers. The queue is in-process (queue.go); through a
 // broker such as NATS, propagation.HeaderCarrier(msg.Header) takes the place
 // of MapCarrier below, and nothing else changes.
 
@@ -21,8 +21,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/params"
-	"example.com/tracingdemo/internal/queue"
+	"example.com/tracingdemo/params"
 )
 
 // JobTrace is how a job's span relates to the span that sent it
@@ -45,9 +44,9 @@ type message struct {
 }
 
 // Jobs is the backend's queue of jobs: 100 at most, done by 4 workers. Its
-// Finish (internal/queue) lets them finish, then cuts short the rest.
+// Finish (queue.go) lets them finish, then cuts short the rest.
 type Jobs struct {
-	*queue.Queue[message]
+	*queue
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 	logger     *slog.Logger
@@ -57,7 +56,7 @@ type Jobs struct {
 // StartJobs starts the workers, traced with tp and propagator.
 func StartJobs(tp trace.TracerProvider, propagator propagation.TextMapPropagator, logger *slog.Logger, jobTrace JobTrace) *Jobs {
 	j := &Jobs{tracer: tp.Tracer("example.com/tracingdemo/backend"), propagator: propagator, logger: logger, trace: jobTrace}
-	j.Queue = queue.Start(100, 4, logger, j.process)
+	j.queue = startQueue(100, 4, logger, j.process)
 	return j
 }
 
@@ -70,7 +69,7 @@ func (j *Jobs) publish(ctx context.Context, job params.Hello) error {
 	// Write the trace context (this span) and the baggage into the
 	// message's headers: the worker reads them back in process.
 	j.propagator.Inject(ctx, propagation.MapCarrier(msg.headers))
-	err := j.Put(msg)
+	err := j.put(msg)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())

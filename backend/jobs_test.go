@@ -226,7 +226,7 @@ func TestJobQueueFull(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "job queue full; try again later\n", body, "no internal figure in the public answer")
 	logs := b.logs.String()
-	assert.Contains(t, logs, `"msg":"job not queued","err":"job queue full; try again later (100 jobs waiting)","refused_since_last_line":1`, "the log has the figure")
+	assert.Contains(t, logs, `"msg":"job not queued","err":"job queue full; try again later","jobs_waiting":100,"refused_since_last_line":1`, "the log has the figure")
 	assert.Equal(t, 1, strings.Count(logs, `"msg":"job not queued"`), "the second refusal is not logged")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

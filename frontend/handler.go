@@ -16,8 +16,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
-	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/server"
+	"example.com/tracingdemo/params"
 	"example.com/tracingdemo/tracing"
 )
 

@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/tracing"
 )
@@ -18,7 +17,7 @@ import (
 // main runs the service its first argument names, on ADDR (:8080 or :8081
 // by default). Exit code 2 is a bad setting, 1 any other failure.
 func main() {
-	name, addr := server.Command(os.Args, map[string]string{"frontend": ":8080", "backend": ":8081"})
+	name, addr := command(os.Args, map[string]string{"frontend": ":8080", "backend": ":8081"})
 	if err := run(name, addr); err != nil {
 		slog.Error(name+" stopped", "err", err)
 		os.Exit(settings.ExitCode(err))

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"example.com/tracingdemo/internal/server"
 	"example.com/tracingdemo/internal/settings"
@@ -32,11 +36,39 @@ func serve(ctx context.Context, name, addr string, cfg *settings.Settings, handl
 		"max_wait", cfg.DrainTimeout.String())
 	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
-	defer server.OnSecondInterrupt(cfg.Logger, cancel)()
+	defer onSecondInterrupt(cfg.Logger, cancel)()
 	err = srv.Shutdown(drainCtx)
 	finishJobs(drainCtx)
 	if errors.Is(err, context.Canceled) {
 		return errors.New("the stop was cut short by a second Ctrl-C: requests in flight were not answered")
 	}
 	return err
+}
+
+// onSecondInterrupt calls cut on a second SIGINT during a stop: a person
+// pressed Ctrl-C twice, and will not wait for the requests in flight. A
+// second SIGTERM or SIGHUP changes nothing: a supervisor that sends its
+// signal twice (GNU timeout does, to the child and to its group) or make's
+// trap after the terminal's Ctrl-C would otherwise cut the flush short.
+// Call the stop it returns once the stop is over.
+func onSecondInterrupt(logger *slog.Logger, cut func()) (stop func()) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-signals:
+				if sig != os.Interrupt {
+					logger.Info("signal during the stop: the stop goes on", "signal", sig.String())
+					continue
+				}
+				logger.Warn("second Ctrl-C during the stop: not waiting for the requests in flight; the spans of those that finished are still flushed")
+				cut()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(signals); close(done) }
 }

@@ -340,3 +340,39 @@ func TestMakeHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestImportsOneWay: the lesson can be copied, and the layers do not
+// tangle. tracing/ imports nothing of this module, its tests included;
+// internal/ never imports the lesson or the services; neither service's
+// code imports the other's (their tests may run both).
+func TestImportsOneWay(t *testing.T) {
+	const module = "example.com/tracingdemo/"
+	var out []byte
+	for _, args := range [][]string{{"-test", "./tracing"}, {"./internal/...", "./frontend", "./backend"}} {
+		list := exec.Command("go", append([]string{"list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`}, args...)...)
+		list.Dir = root
+		o, err := list.Output()
+		if err != nil {
+			t.Fatalf("go list %v: %v", args, err)
+		}
+		out = append(out, o...)
+	}
+	for line := range strings.Lines(string(out)) {
+		pkg, imports, _ := strings.Cut(strings.TrimSpace(line), " ")
+		from := strings.TrimSuffix(strings.TrimPrefix(pkg, module), "_test") // an external test package
+		for _, imp := range strings.Fields(imports) {
+			to, ours := strings.CutPrefix(imp, module)
+			if !ours || strings.HasSuffix(from, ".test") || to == from {
+				continue
+			}
+			switch lesson := strings.Split(to, "/")[0]; {
+			case strings.HasPrefix(from, "tracing"):
+				t.Errorf("%s imports %s: tracing/ must import nothing of this module", from, to)
+			case strings.HasPrefix(from, "internal/") && (lesson == "tracing" || lesson == "frontend" || lesson == "backend" || lesson == "cmd"):
+				t.Errorf("%s imports %s: internal/ must not import the lesson or the services", from, to)
+			case from == "frontend" && lesson == "backend", from == "backend" && lesson == "frontend":
+				t.Errorf("%s imports %s: the services must not import each other", from, to)
+			}
+		}
+	}
+}

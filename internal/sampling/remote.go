@@ -1,10 +1,10 @@
 package sampling
 
-// The remote sampler is contrib's jaegerremote, which checks its settings
-// only by logging, to a logger that is off by default, and trusts whatever
-// the sampling endpoint answers. Here its argument is checked at start
-// (ParseArg), and its fetcher bounds and checks each answer: a strategy it
-// cannot use is refused, and the sampler in use stays.
+// The remote sampler is contrib's jaegerremote, which reports a bad
+// setting only to a logger that is off by default, and takes whatever the
+// sampling endpoint answers. Here its argument is checked at start
+// (ParseArg), and each answer is bounded and checked (fetcher): a strategy
+// it cannot use is refused, and the sampler in use stays.
 
 import (
 	"encoding/json"
@@ -24,33 +24,26 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Config is the remote sampler's argument, OTEL_TRACES_SAMPLER_ARG, read:
-// a zero Interval or a nil Initial keeps jaegerremote's default.
+// Config is the remote sampler's argument: a zero Interval or a nil
+// Initial keeps jaegerremote's default.
 type Config struct {
 	Endpoint string
 	Interval time.Duration
 	Initial  *float64
 }
 
-// The polling interval's bounds: at most 10 polls a second of the sampling
-// endpoint; at most a day, far below the durations that overflow (a value
-// past about 9.2e12 ms made jaegerremote's ticker panic, or wrapped to
-// 448 µs).
-const (
-	minPollMs = 100
-	maxPollMs = 24 * 60 * 60 * 1000
-)
-
-// ParseArg reads the remote sampler's argument as the OpenTelemetry
-// specification writes it, e.g.
+// ParseArg reads the remote sampler's argument, OTEL_TRACES_SAMPLER_ARG, as
+// the OpenTelemetry specification writes it, e.g.
 // endpoint=http://localhost:5778/sampling,pollingIntervalMs=5000,initialSamplingRate=0.25.
-// Every key is optional. The error says what is wrong and what is allowed.
+// Every key is optional. The polling interval is from 100 ms (10 polls a
+// second) to a day: a value past about 9.2e12 ms made jaegerremote's ticker
+// panic.
 func ParseArg(s string) (Config, error) {
 	c := Config{Endpoint: "http://localhost:5778/sampling"} // jaegerremote's default
 	if strings.TrimSpace(s) == "" {
 		return c, nil
 	}
-	for _, kv := range strings.Split(s, ",") {
+	for kv := range strings.SplitSeq(s, ",") {
 		key, value, ok := strings.Cut(kv, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || strings.Contains(value, "=") {
@@ -65,8 +58,8 @@ func ParseArg(s string) (Config, error) {
 			c.Endpoint = value
 		case "pollingIntervalMs":
 			ms, err := strconv.ParseInt(value, 10, 64)
-			if err != nil || ms < minPollMs || ms > maxPollMs {
-				return c, fmt.Errorf("pollingIntervalMs: want %d to %d milliseconds, e.g. pollingIntervalMs=5000", minPollMs, maxPollMs)
+			if err != nil || ms < 100 || ms > 24*60*60*1000 {
+				return c, fmt.Errorf("pollingIntervalMs: want 100 to 86400000 milliseconds, e.g. pollingIntervalMs=5000")
 			}
 			c.Interval = time.Duration(ms) * time.Millisecond
 		case "initialSamplingRate":
@@ -83,8 +76,8 @@ func ParseArg(s string) (Config, error) {
 }
 
 // newRemote returns the sampler that asks Jaeger, every c.Interval, what
-// share of the service's traces to sample. jaegerremote also reads
-// OTEL_TRACES_SAMPLER_ARG itself; these options win.
+// share of the service's traces to sample. Its warnings go to slog, at
+// most one line per 10 s.
 func newRemote(service string, c Config) *jaegerremote.Sampler {
 	opts := []jaegerremote.Option{
 		jaegerremote.WithSamplingStrategyFetcher(fetcher{endpoint: c.Endpoint, client: &http.Client{Timeout: 5 * time.Second}}),
@@ -99,12 +92,10 @@ func newRemote(service string, c Config) *jaegerremote.Sampler {
 	return jaegerremote.New(service, opts...)
 }
 
-// maxStrategyBytes bounds the endpoint's answer: a strategy is a few
-// hundred bytes, and jaegerremote would read any answer whole.
+// maxStrategyBytes bounds an answer: a strategy is a few hundred bytes, and
+// jaegerremote would read any answer whole.
 const maxStrategyBytes = 1 << 20
 
-// fetcher asks the endpoint for the service's strategy, bounded, and
-// checks it before jaegerremote parses it.
 type fetcher struct {
 	endpoint string
 	client   *http.Client
@@ -131,70 +122,65 @@ func (f fetcher) Fetch(service string) ([]byte, error) {
 	return body, nil
 }
 
-// strategy is what CheckStrategy reads of a strategy: the rates. Jaeger
-// writes its fields in lowerCamelCase, as proto3's JSON does.
-type strategy struct {
-	ProbabilisticSampling *struct{ SamplingRate float64 }
-	RateLimitingSampling  *struct{ MaxTracesPerSecond float64 }
-	OperationSampling     *struct {
-		DefaultSamplingProbability       float64
-		DefaultLowerBoundTracesPerSecond float64
-		PerOperationStrategies           []struct {
-			Operation             string
-			ProbabilisticSampling *struct{ SamplingRate float64 }
-		}
-	}
-}
+type rate01 struct{ SamplingRate float64 } // probabilisticSampling
 
 // CheckStrategy refuses what jaegerremote would take without a word, or
 // crash on: no strategy, a sampling rate outside 0 to 1, a negative rate
 // limit, an operation with no rate (which jaegerremote v0.38.0
 // dereferences: docs/reliability.md has the report).
 func CheckStrategy(body []byte) error {
-	var s strategy
+	var s struct { // Jaeger's JSON, in the lowerCamelCase of proto3
+		ProbabilisticSampling *rate01
+		RateLimitingSampling  *struct{ MaxTracesPerSecond float64 }
+		OperationSampling     *struct {
+			DefaultSamplingProbability       float64
+			DefaultLowerBoundTracesPerSecond float64
+			PerOperationStrategies           []struct {
+				Operation             string
+				ProbabilisticSampling *rate01
+			}
+		}
+	}
 	if err := json.Unmarshal(body, &s); err != nil {
 		return fmt.Errorf("not a sampling strategy: %v", err)
-	}
-	ratio := func(what string, r float64) error {
-		if !(r >= 0 && r <= 1) {
-			return fmt.Errorf("%s %v: want a ratio from 0 to 1", what, r)
-		}
-		return nil
 	}
 	if s.ProbabilisticSampling == nil && s.RateLimitingSampling == nil && s.OperationSampling == nil {
 		return errors.New("no strategy in it")
 	}
-	if p := s.ProbabilisticSampling; p != nil {
-		if err := ratio("samplingRate", p.SamplingRate); err != nil {
-			return err
+	var bad []string
+	ratio := func(what string, r float64) {
+		if !(r >= 0 && r <= 1) {
+			bad = append(bad, fmt.Sprintf("%s %v: want a ratio from 0 to 1", what, r))
 		}
+	}
+	if p := s.ProbabilisticSampling; p != nil {
+		ratio("samplingRate", p.SamplingRate)
 	}
 	if r := s.RateLimitingSampling; r != nil && r.MaxTracesPerSecond < 0 {
-		return fmt.Errorf("maxTracesPerSecond %v: want 0 or more", r.MaxTracesPerSecond)
+		bad = append(bad, fmt.Sprintf("maxTracesPerSecond %v: want 0 or more", r.MaxTracesPerSecond))
 	}
 	if o := s.OperationSampling; o != nil {
-		if err := ratio("defaultSamplingProbability", o.DefaultSamplingProbability); err != nil {
-			return err
-		}
+		ratio("defaultSamplingProbability", o.DefaultSamplingProbability)
 		if o.DefaultLowerBoundTracesPerSecond < 0 {
-			return fmt.Errorf("defaultLowerBoundTracesPerSecond %v: want 0 or more", o.DefaultLowerBoundTracesPerSecond)
+			bad = append(bad, fmt.Sprintf("defaultLowerBoundTracesPerSecond %v: want 0 or more", o.DefaultLowerBoundTracesPerSecond))
 		}
 		for _, op := range o.PerOperationStrategies {
 			if op.ProbabilisticSampling == nil {
-				return fmt.Errorf("operation %q has no probabilisticSampling", op.Operation)
-			}
-			if err := ratio(fmt.Sprintf("operation %q: samplingRate", op.Operation), op.ProbabilisticSampling.SamplingRate); err != nil {
-				return err
+				bad = append(bad, fmt.Sprintf("operation %q has no probabilisticSampling", op.Operation))
+			} else {
+				ratio(fmt.Sprintf("operation %q: samplingRate", op.Operation), op.ProbabilisticSampling.SamplingRate)
 			}
 		}
+	}
+	if len(bad) > 0 {
+		return errors.New(bad[0]) // the first: one is enough to refuse it
 	}
 	return nil
 }
 
 // warnings is jaegerremote's logger: each of its errors (an endpoint that
-// does not answer, a strategy refused) is a warning, since the service goes
-// on with the sampler it has; at most one line per 10 s, through
-// slog.Default. Its Info lines are left out.
+// does not answer, a strategy refused) is a warning, since the sampler in
+// use stays; at most one line per 10 s. Its Info lines are left out.
 type warnings struct{ every rate.Sometimes }
 
 func (*warnings) Init(logr.RuntimeInfo)            {}

@@ -1,9 +1,7 @@
-// Package sampling builds the services' sampler, which cmd/tracingdemo
-// gives tracing.Setup in place of the SDK's: the one OTEL_TRACES_SAMPLER
-// names, from the values internal/settings read and checked, with two
-// additions:
-//   - jaeger_remote, whose rate Jaeger sets, which the Go SDK does not know:
-//     contrib's jaegerremote, with its answers bounded and checked (remote.go);
+// Package sampling builds the services' sampler: the one
+// OTEL_TRACES_SAMPLER names, as the SDK would build it, with two additions:
+//   - jaeger_remote, whose rate Jaeger sets: contrib's jaegerremote, with
+//     its answers bounded and checked (remote.go);
 //   - a job's span follows the request that sent it (FollowLinks).
 package sampling
 
@@ -12,13 +10,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Remote is the value of OTEL_TRACES_SAMPLER that asks for the sampler
-// whose rate Jaeger sets.
+// Remote is the OTEL_TRACES_SAMPLER that asks Jaeger for the rate.
 const Remote = "jaeger_remote"
 
-// sdkSamplers are the SDK's six samplers, by the names OTEL_TRACES_SAMPLER
-// gives them ("" is its default), built as the SDK builds them from the
-// ratio of OTEL_TRACES_SAMPLER_ARG, which only the ratio samplers read.
+// sdkSamplers are the SDK's samplers by their names in OTEL_TRACES_SAMPLER
+// ("" is the default), from the ratio of OTEL_TRACES_SAMPLER_ARG.
 var sdkSamplers = map[string]func(ratio float64) sdktrace.Sampler{
 	"":                       func(float64) sdktrace.Sampler { return sdktrace.ParentBased(sdktrace.AlwaysSample()) },
 	"parentbased_always_on":  func(float64) sdktrace.Sampler { return sdktrace.ParentBased(sdktrace.AlwaysSample()) },
@@ -34,10 +30,9 @@ var sdkSamplers = map[string]func(ratio float64) sdktrace.Sampler{
 // Known reports whether name is a sampler New builds.
 func Known(name string) bool { return name == Remote || sdkSamplers[name] != nil }
 
-// New returns the sampler name for the service, and what stops it: the
-// remote sampler polls Jaeger until stopped. ratio is the ratio samplers'
-// argument, remote the remote sampler's (ParseArg). A job's span follows
-// its request (FollowLinks).
+// New returns the sampler name, for the service, and what stops it (the
+// remote sampler polls Jaeger until stopped). ratio is the ratio samplers'
+// argument, remote the remote sampler's (ParseArg).
 func New(service, name string, ratio float64, remote Config) (sdktrace.Sampler, func()) {
 	if name == Remote {
 		s := newRemote(service, remote)
@@ -48,10 +43,9 @@ func New(service, name string, ratio float64, remote Config) (sdktrace.Sampler, 
 
 // FollowLinks returns s, but for a job's span: a CONSUMER span that begins
 // a trace of its own, linked to the span that sent the job, is sampled
-// exactly when that span was. Decided afresh at a ratio r, both traces
-// would be kept in r² of the cases, and a kept job would often link to a
-// request no one kept. Any other new root, such as the frontend's span at
-// the public edge, which links to its caller's, is s's to decide: a
+// exactly when that span was. Decided afresh at a ratio r, both would be
+// kept in r² of the cases. Any other new root, such as the frontend's span
+// at the public edge, which links to its caller's, is s's to decide: a
 // caller's flags never choose what the service samples.
 func FollowLinks(s sdktrace.Sampler) sdktrace.Sampler { return followLinks{s} }
 
@@ -62,11 +56,10 @@ func (s followLinks) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampli
 	if p.Kind != trace.SpanKindConsumer || parent.IsValid() || len(p.Links) == 0 || !p.Links[0].SpanContext.IsValid() {
 		return s.Sampler.ShouldSample(p)
 	}
-	decision := sdktrace.Drop
 	if p.Links[0].SpanContext.IsSampled() {
-		decision = sdktrace.RecordAndSample
+		return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample}
 	}
-	return sdktrace.SamplingResult{Decision: decision}
+	return sdktrace.SamplingResult{Decision: sdktrace.Drop}
 }
 
 func (s followLinks) Description() string { return "FollowLinks{" + s.Sampler.Description() + "}" }

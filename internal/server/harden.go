@@ -11,9 +11,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Harden wraps a service's traced handler in the middlewares below, the
-// outermost first. At a public edge (public), the caller's headers that
-// would write into the span are dropped first.
+// Harden wraps a service's traced handler in the middlewares below. At a
+// public edge, the caller's headers that would write into the span are
+// dropped first.
 func Harden(traced http.Handler, public bool) http.Handler {
 	h := IgnoreBody(traced)
 	h = LimitInFlight(maxInFlight, h)
@@ -25,23 +25,22 @@ func Harden(traced http.Handler, public bool) http.Handler {
 	return h
 }
 
-// healthPath answers 200 on both services, with no span and no log line, so
-// that health checks every few seconds do not crowd out the real traces.
-const healthPath = "/healthz"
+// HealthPath answers Healthy, with no span and no log line: health checks
+// every few seconds do not crowd out the real traces. A health check wants
+// exactly that answer, which another server on the port does not give.
+const (
+	HealthPath = "/healthz"
+	Healthy    = "ok\n"
+)
 
-// healthy is the answer to /healthz. HealthCheck wants exactly this, so that
-// another server that answers 200 to anything does not pass for the service.
-const healthy = "ok\n"
-
-// AnswerHealth answers GET and HEAD /healthz itself, never reaching next:
-// no span, no log line, and never refused by a limit.
+// AnswerHealth answers GET and HEAD /healthz itself, before any limit.
 func AnswerHealth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.URL.Path != healthPath:
+		case r.URL.Path != HealthPath:
 			next.ServeHTTP(w, r)
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
-			fmt.Fprint(w, healthy)
+			fmt.Fprint(w, Healthy)
 		default:
 			http.Error(w, "method not allowed here", http.StatusMethodNotAllowed)
 		}
@@ -49,11 +48,10 @@ func AnswerHealth(next http.Handler) http.Handler {
 }
 
 // PublicEdge drops, before the span starts, what a stranger could write
-// into it: tracestate (the span's link then holds the caller's trace and
-// span IDs only), baggage (the frontend sets its own), and X-Forwarded-For
-// and Forwarded (client.address is then the peer's own address). The Host
-// the caller wrote is replaced by the address its connection reached,
-// which otelhttp records as server.address.
+// into it: tracestate (the link keeps only the caller's IDs), baggage (the
+// frontend sets its own), X-Forwarded-For and Forwarded (client.address is
+// the peer's). Host becomes the address the connection reached
+// (server.address).
 func PublicEdge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, name := range []string{"Tracestate", "Baggage", "X-Forwarded-For", "Forwarded"} {
@@ -66,9 +64,8 @@ func PublicEdge(next http.Handler) http.Handler {
 	})
 }
 
-// KnownMethods answers 405, with no span, a method that is none of HTTP's
-// own: a caller cannot make up operation names, nor write a method of
-// 30 KB into a log line.
+// KnownMethods answers 405, with no span, a method that is none of HTTP's:
+// a caller cannot write a method of 30 KB into a log line.
 func KnownMethods(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -101,16 +98,14 @@ func LimitInFlight(max int, next http.Handler) http.Handler {
 	})
 }
 
-// IgnoreBody answers a request with a body, which no route reads, at once,
-// and closes the connection right after. Otherwise Go's server would read
-// a body that trickles in, for up to its ReadTimeout, before it sent the
-// answer, and again before it closed.
+// IgnoreBody answers a request with a body, which no route reads, and
+// closes the connection: Go's server would otherwise read a body that
+// trickles in, for up to its ReadTimeout, before and after the answer.
 func IgnoreBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 { // -1: a chunked body, of unknown length
 			w.Header().Set("Connection", "close")
-			// Once answered, the server would read the rest of the body
-			// before it closed: a read deadline of now ends that at once.
+			// A read deadline of now: no reading the rest before the close.
 			defer http.NewResponseController(w).SetReadDeadline(time.Now())
 		}
 		next.ServeHTTP(w, r)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,15 +9,11 @@ import (
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-
-	"example.com/tracingdemo/internal/queue"
 )
 
-// NewRouter returns a mux router for a service's routes, which keeps paths
-// as sent: by default mux answers a path such as /a/../b with a redirect
-// to its clean form, which would be a span named after no route. Such a
-// path now matches no route, and gets a 404 like any other unknown path.
-// A method a route does not take gets a 405.
+// NewRouter returns a mux router that keeps paths as sent: by default mux
+// answers /a/../b with a redirect to its clean form, a span named after no
+// route. Such a path gets a 404, a method a route does not take a 405.
 func NewRouter() *mux.Router {
 	r := mux.NewRouter().SkipClean(true)
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -28,8 +23,7 @@ func NewRouter() *mux.Router {
 }
 
 // Transport returns the transport of a client that calls one service for
-// every request: it keeps enough idle connections to reuse them under load
-// instead of opening one per request.
+// every request: enough idle connections to reuse them under load.
 func Transport() *http.Transport {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = 256
@@ -37,19 +31,12 @@ func Transport() *http.Transport {
 	return transport
 }
 
-// NoRedirect is the CheckRedirect of a client that calls one service: it
-// follows no redirect, which would send the trace context and the baggage
-// to wherever the redirect leads, or back to the caller in a loop.
+// NoRedirect is the CheckRedirect of a client that calls one service: a
+// redirect would carry the trace context and the baggage elsewhere.
 func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// Unavailable answers 503 with Retry-After, and the reason err wraps:
-// queue.ErrFull or queue.ErrStopping, not the figures wrapped around it.
+// Unavailable answers 503 with Retry-After, and err, which says why.
 func Unavailable(w http.ResponseWriter, err error) {
-	for _, public := range []error{queue.ErrFull, queue.ErrStopping} {
-		if errors.Is(err, public) {
-			err = public
-		}
-	}
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, err.Error(), http.StatusServiceUnavailable)
 }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -19,7 +18,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"golang.org/x/net/http/httpguts"
 
-	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/sampling"
 )
 
@@ -38,9 +36,9 @@ var otelChecks = []struct {
 	{"OTEL_TRACES_SAMPLER", "the SDK logs an unknown name and uses its default", false, knownSampler},
 	{"OTEL_TRACES_SAMPLER_ARG", "the SDK logs a bad ratio and uses 1; jaegerremote logs a bad key to a logger that is off", false, samplerArg},
 	{"OTEL_PROPAGATORS", "autoprop logs an unknown name and uses its default", false, propagators},
-	{"OTEL_EXPORTER_OTLP_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
-	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, httpURL},
-	{"OTEL_EXPORTER_JAEGER_ENDPOINT", "the exporter sends to whatever it is given", false, httpURL},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, endpoint},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the exporter logs a bad URL and sends to its default", false, endpoint},
+	{"OTEL_EXPORTER_JAEGER_ENDPOINT", "the exporter sends to whatever it is given", false, endpoint},
 	{"OTEL_EXPORTER_OTLP_PROTOCOL", "autoexport refuses it, naming neither variable", false, choice("http/protobuf", "grpc")},
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "autoexport refuses it, naming neither variable", false, choice("http/protobuf", "grpc")},
 	{"OTEL_EXPORTER_OTLP_HEADERS", "the exporter leaves out a pair it cannot read, logging its value, a secret", true, headers},
@@ -84,29 +82,25 @@ var otelChecks = []struct {
 const MaxAttributeLength = 1024
 
 // loadTracing checks the OTEL_* variables (otelChecks), and reads what the
-// services' sampler and span accounting need of them.
+// sampler and the span accounting need of them.
 func loadTracing(service string) (Tracing, error) {
-	var t Tracing
 	for _, c := range otelChecks {
-		v := os.Getenv(c.name)
-		if v == "" {
-			continue
-		}
-		if err := c.check(v); err != nil {
-			return t, &EnvError{Name: c.name, Value: v, Reason: err.Error(), Secret: c.secret}
+		if v := os.Getenv(c.name); v != "" {
+			if err := c.check(v); err != nil {
+				return Tracing{}, &EnvError{Name: c.name, Value: v, Reason: err.Error(), Secret: c.secret}
+			}
 		}
 	}
+	t := Tracing{Sampler: samplerName(), Ratio: 1} // 1: the SDK's default ratio
 	// The service's name as the SDK will give it: OTEL_SERVICE_NAME wins.
 	res, _ := resource.New(context.Background(), resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
 	name, _ := res.Set().Value(semconv.ServiceNameKey)
 	t.ServiceName = name.AsString()
-	t.Sampler = samplerName()
 	if disabled, _ := strconv.ParseBool(os.Getenv("OTEL_SDK_DISABLED")); disabled {
 		t.Sampler = "always_off" // the SDK leaves OTEL_SDK_DISABLED to programs
 	}
-	t.Ratio = 1 // the SDK's default
 	arg := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
-	if r, err := params.Ratio(arg); err == nil {
+	if r, err := ratio(arg); err == nil {
 		t.Ratio = r
 	}
 	t.Remote, _ = sampling.ParseArg(arg) // checked above, for jaeger_remote
@@ -120,8 +114,7 @@ func loadTracing(service string) (Tracing, error) {
 	return t, nil
 }
 
-// samplerName is OTEL_TRACES_SAMPLER as the SDK reads it: trimmed, in
-// lower case.
+// samplerName is OTEL_TRACES_SAMPLER as the SDK reads it.
 func samplerName() string {
 	return strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
 }
@@ -156,11 +149,21 @@ func samplerArg(v string) error {
 		_, err := sampling.ParseArg(v)
 		return err
 	case strings.HasSuffix(name, "traceidratio") && strings.TrimSpace(v) != "":
-		if _, err := params.Ratio(v); err != nil {
+		if _, err := ratio(v); err != nil {
 			return fmt.Errorf("%v, e.g. 0.1", err)
 		}
 	}
 	return nil
+}
+
+// ratio reads v as a ratio from 0 to 1. NaN, which strconv.ParseFloat
+// reads, is none: every comparison with it is false.
+func ratio(v string) (float64, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(r >= 0 && r <= 1) {
+		return 0, fmt.Errorf("want a ratio from 0 to 1")
+	}
+	return r, nil
 }
 
 // propagators asks autoprop for the names, which returns the error that
@@ -170,29 +173,18 @@ func propagators(v string) error {
 	return err
 }
 
-func httpURL(v string) error {
-	_, err := params.HTTPURL(v)
+func endpoint(v string) error {
+	_, err := httpURL(v)
 	return err
 }
 
-// choice wants one of values.
-func choice(values ...string) func(string) error {
-	return func(v string) error {
-		if !slices.Contains(values, v) {
-			return fmt.Errorf(`want "%s"`, strings.Join(values, `" or "`))
-		}
-		return nil
-	}
-}
-
 // headers checks the headers that the OTLP exporter sends, as it reads
-// them (key=value,…, each value %-escaped). The error names the key at
-// most, never the value.
+// them (key=value,…, each value %-escaped). The error names a key at most,
+// never a value.
 func headers(v string) error {
 	for i, pair := range strings.Split(v, ",") {
 		key, _, found := strings.Cut(pair, "=")
-		key = strings.TrimSpace(key)
-		if !found || !httpguts.ValidHeaderFieldName(key) {
+		if !found || !httpguts.ValidHeaderFieldName(strings.TrimSpace(key)) {
 			return fmt.Errorf("pair %d is not key=value with a header name for key; want key=value,… with each value %%-escaped", i+1)
 		}
 	}
@@ -200,7 +192,7 @@ func headers(v string) error {
 }
 
 // badEscape is the error for the first key=value pair of v whose value has
-// a bad %-escape, which names its key, never the value; nil if none has.
+// a bad %-escape, naming its key, never the value; nil if none has.
 func badEscape(v string) error {
 	for _, pair := range strings.Split(v, ",") {
 		key, value, _ := strings.Cut(pair, "=")
@@ -212,7 +204,7 @@ func badEscape(v string) error {
 }
 
 // resourceAttributes reads OTEL_RESOURCE_ATTRIBUTES as the SDK does, and
-// wants each value's %-escapes whole: the SDK would keep "a%zz" as it is.
+// wants each %-escape whole: the SDK would keep "a%zz" as it is.
 func resourceAttributes(v string) error {
 	if _, err := resource.New(context.Background(), resource.WithFromEnv()); err != nil {
 		return err
@@ -223,18 +215,18 @@ func resourceAttributes(v string) error {
 // certificate wants the file v names to hold a PEM certificate.
 func certificate(v string) error {
 	pem, err := os.ReadFile(v)
+	if err == nil && !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		err = errors.New("no certificate in it")
+	}
 	if err != nil {
 		return fmt.Errorf("want a file of PEM certificates: %w", err)
-	}
-	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-		return fmt.Errorf("want a file of PEM certificates: no certificate in it")
 	}
 	return nil
 }
 
-// clientPair checks a client certificate and its key, named by the
-// variable checked and the variable other: both, or neither, and a key
-// that belongs to the certificate. The error shows neither file's text.
+// clientPair checks a client certificate and its key, the variable checked
+// and the variable other: both, or neither, and a key that belongs to the
+// certificate. The error shows neither file's text.
 func clientPair(other string) func(string) error {
 	return func(v string) error {
 		if os.Getenv(other) == "" {
@@ -244,26 +236,20 @@ func clientPair(other string) func(string) error {
 		if strings.HasSuffix(other, "_CERTIFICATE") {
 			cert, key = key, cert
 		}
-		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
-			return fmt.Errorf("want a PEM certificate and its key: %s", pairError(err))
+		_, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+			err = errors.New("the files do not hold a certificate and the key that goes with it") // not their text
+		}
+		if err != nil {
+			return fmt.Errorf("want a PEM certificate and its key: %w", err)
 		}
 		return nil
 	}
 }
 
-// pairError is what tls.LoadX509KeyPair's error says, without a file's
-// text: a file that cannot be opened, or one that holds no PEM, no key, or
-// a key that is not the certificate's.
-func pairError(err error) string {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return err.Error() // the path, not the contents
-	}
-	return "the files do not hold a certificate and the key that goes with it"
-}
-
 func number(min, max int64, unit string) func(string) error {
 	return func(v string) error {
-		if _, ok := wholeNumber(v, min, max); !ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < min || n > max {
 			return fmt.Errorf("want a whole number of %s from %d to %d", unit, min, max)
 		}
 		return nil

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"example.com/tracingdemo/internal/params"
 	"example.com/tracingdemo/internal/settings"
 	"example.com/tracingdemo/internal/testkit"
+	"example.com/tracingdemo/params"
 )
 
 // These tests read and write the process environment: they use t.Setenv

@@ -10,12 +10,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// LogErrors makes OpenTelemetry's own errors, mostly exports that failed
-// because Jaeger is unreachable, go to slog.Default once Start is called:
-// at most one line per 10 s, with the count of those held back, each cut
-// to maxError bytes. While Jaeger is down every batch fails, and a line per
-// batch would bury the service's own lines. No error is told from another
-// by its words: those are someone else's text, and may hold a secret.
+// LogErrors sends OpenTelemetry's own errors, mostly failed exports while
+// Jaeger is down, to slog.Default once Start is called: a line at most
+// every 10 s, with the count held back, cut to 256 bytes (a collector that
+// refuses a token may echo it back). A line per failed batch would bury
+// the service's own. No error is told from another by its words: those
+// are someone else's text.
 func LogErrors() *ErrorLog {
 	h := &ErrorLog{every: rate.Sometimes{Interval: 10 * time.Second}}
 	otel.SetErrorHandler(h)
@@ -29,10 +29,9 @@ type ErrorLog struct {
 	heldBack atomic.Int64
 }
 
-// Start logs the errors from now on. The ones before are dropped: while
-// the TracerProvider is built, the SDK reads OTEL_TRACES_SAMPLER itself,
-// and complains of jaeger_remote, which it does not know, though it is
-// handed the sampler; settings.Load has checked every value it reads then.
+// Start logs the errors from now on. Those before are dropped: while the
+// TracerProvider is built, the SDK complains of jaeger_remote, a sampler it
+// does not know, though it is handed it.
 func (h *ErrorLog) Start() { h.started.Store(true) }
 
 // Summary logs the count of errors held back since the last line, if any.
@@ -46,25 +45,12 @@ func (h *ErrorLog) Handle(err error) {
 	if !h.started.Load() {
 		return
 	}
-	logged := false
+	h.heldBack.Add(1)
 	h.every.Do(func() {
-		logged = true
-		slog.Error("opentelemetry error", "err", cut(err.Error()), "errors_suppressed", h.heldBack.Swap(0))
+		msg := err.Error()
+		if len(msg) > 256 {
+			msg = fmt.Sprintf("%s… (%d bytes)", msg[:256], len(msg))
+		}
+		slog.Error("opentelemetry error", "err", msg, "errors_suppressed", h.heldBack.Swap(0)-1)
 	})
-	if !logged {
-		h.heldBack.Add(1)
-	}
-}
-
-// maxError is the most of an error's text that the log keeps. A failed
-// export's error can carry the collector's answer, and a collector that
-// refuses a token may echo it back: the first bytes say what went wrong.
-const maxError = 256
-
-// cut is msg, cut to maxError bytes.
-func cut(msg string) string {
-	if len(msg) <= maxError {
-		return msg
-	}
-	return fmt.Sprintf("%s… (%d bytes)", msg[:maxError], len(msg))
 }

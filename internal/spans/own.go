@@ -10,22 +10,18 @@ import (
 )
 
 // OwnStrings is a span processor that gives the name and the string values
-// of a SERVER span, which otelhttp took from the request as the span
-// started, memory of their own, as valid UTF-8.
+// of a SERVER span, which otelhttp took from the request, memory of their
+// own, as valid UTF-8.
 //
-// Memory: each shares that of a larger string. The method in the name,
-// url.path and network.protocol.version ("1.1") are pieces of the request
-// line, of up to 36 KB, and the length limit cuts a value such as
-// user_agent.original as a piece of its header. A span would keep all of it
-// alive for as long as it waits in the batcher's queue. With an exporter
-// that never answers, the queue and a batch wait (2,176 spans in compose):
-// a frontend under that load peaked at 192 MB without this copy, against
-// its pod's 128 Mi (TestExporterStalled).
+// Memory: each is a piece of a larger string, the request line (up to
+// 36 KB) or a header, which the span would keep alive while it waits in
+// the batcher. With an exporter that never answers, a frontend peaked at
+// 192 MB without this copy, against its pod's 128 Mi (TestExporterStalled).
 //
 // UTF-8: both OTLP exporters refuse a whole batch for one string that is
 // not valid UTF-8, and a caller writes what it likes into its User-Agent
 // and path: one such request cost everyone's spans in its batch. Each bad
-// byte becomes U+FFFD, the replacement character.
+// byte becomes U+FFFD.
 type OwnStrings struct{}
 
 func (OwnStrings) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
@@ -43,8 +39,7 @@ func (OwnStrings) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 			size += len(v)
 		}
 	}
-	// One copy of the name and the values together, each then a piece of
-	// it: the span keeps a few hundred bytes, and nothing else.
+	// One copy of the name and the values together, each a piece of it.
 	var all strings.Builder
 	all.Grow(size)
 	all.WriteString(name)

@@ -1,19 +1,11 @@
-// Package spans is the span accounting of the demo's services, added to
-// tracing.Setup from cmd/tracingdemo as ordinary options: Count wraps the
-// exporter and watches the spans end, so that a service says while it
-// runs that spans are being dropped, and at its stop how many reached the
-// exporter and how many were lost on the way. (The SDK keeps that count
-// only in an experimental metric, OTEL_GO_X_OBSERVABILITY, which would need
-// a MeterProvider of its own.)
-//
-// A span ends, waits in the batcher's queue, and goes out in a batch. The
-// queue is bounded: when Jaeger is slow or down and the queue is full, the
-// batcher drops new spans rather than grow. So, once the batcher has
-// flushed at the stop, spans ended = exported + failed + dropped. While the
-// service runs, the same sum shows drops as they happen: the batcher holds
-// at most its queue and the one batch being exported, so if more spans
-// than that have ended and not come out of the exporter, the rest were
-// dropped.
+// Package spans is the span accounting of the demo's services, given to
+// tracing.Setup as ordinary options. A span ends, waits in the batcher's
+// bounded queue, and goes out in a batch; when the exporter cannot keep up
+// and the queue is full, the batcher drops new spans. So, after the final
+// flush, ended = exported + failed + dropped, and while the service runs,
+// more spans ended and not yet out of the exporter than the batcher holds
+// means some were dropped. (The SDK keeps that count only in an
+// experimental metric, which would need a MeterProvider.)
 package spans
 
 import (
@@ -30,14 +22,10 @@ import (
 // the spans its Exporter sends or fails to send. Register it after the
 // batcher that exports through Exporter.
 type Counts struct {
-	exporter sdktrace.SpanExporter
-
-	ended    atomic.Int64 // sampled spans that ended and entered the batcher
-	exported atomic.Int64 // spans in batches the exporter sent
-	failed   atomic.Int64 // spans in batches the exporter failed to send
-
-	capacity int64          // the most spans the batcher holds without dropping
-	warn     rate.Sometimes // drops are reported at most once per 10 s
+	exporter                sdktrace.SpanExporter
+	ended, exported, failed atomic.Int64
+	capacity                int64          // the batcher's queue and one batch
+	warn                    rate.Sometimes // a drop is logged at most once per 10 s
 }
 
 // Count returns the counts of the spans that go through exporter, from a
@@ -68,8 +56,8 @@ func (*Counts) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 func (*Counts) Shutdown(context.Context) error                  { return nil }
 func (*Counts) ForceFlush(context.Context) error                { return nil }
 
-// LogAtStop logs the line "spans at stop", once the TracerProvider has
-// shut down (silent when no span ended).
+// LogAtStop logs the line "spans at stop" once the TracerProvider has shut
+// down; nothing if no span ended.
 func (c *Counts) LogAtStop() {
 	ended := c.ended.Load()
 	if ended == 0 {
@@ -83,13 +71,10 @@ func (c *Counts) LogAtStop() {
 		"failed", c.failed.Load(), "dropped", c.notExported())
 }
 
-// notExported is the number of spans that ended and have not come out of
-// the exporter: while the service runs, those waiting in the batcher and
-// those dropped; after the final flush, those dropped from a full queue or
-// still queued when the flush ran out of time.
-func (c *Counts) notExported() int64 {
-	return c.ended.Load() - c.exported.Load() - c.failed.Load()
-}
+// notExported is the spans that ended and have not come out of the
+// exporter: while the service runs, those in the batcher and those
+// dropped; after the final flush, those dropped.
+func (c *Counts) notExported() int64 { return c.ended.Load() - c.exported.Load() - c.failed.Load() }
 
 type countingExporter struct {
 	sdktrace.SpanExporter

@@ -1,4 +1,4 @@
-package server
+package main
 
 import (
 	"cmp"
@@ -11,19 +11,19 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"example.com/tracingdemo/internal/server"
 )
 
-// Command reads a service's command line, args (os.Args): the service's
-// name, one of those defaultAddr lists, then flags. It returns the name
-// and the address to listen on, ADDR or the service's default. With
-// -healthcheck it instead asks the service already running there for
-// /healthz, and exits 0 if it is healthy, 1 if not. A bad command line
-// exits 2, with the usage.
-//
-// A reader of the log that went away (make run | head) costs log lines,
-// not the service: SIGPIPE is ignored, and a write to stdout fails instead
-// of ending the process.
-func Command(args []string, defaultAddr map[string]string) (name, addr string) {
+// command reads the command line, args (os.Args): the service's name, one
+// of those defaultAddr lists, then flags. It returns the name and the
+// address to listen on, ADDR or the service's default. With -healthcheck it
+// instead asks the service running there for /healthz, and exits 0 if it
+// is healthy, 1 if not (the images have no shell and no curl). A bad
+// command line exits 2, with the usage.
+func command(args []string, defaultAddr map[string]string) (name, addr string) {
+	// A log reader that went away (make run | head) costs log lines, not
+	// the service: a write to stdout fails instead of ending the process.
 	signal.Ignore(syscall.SIGPIPE)
 	if len(args) > 1 {
 		name = args[1]
@@ -37,7 +37,7 @@ func Command(args []string, defaultAddr map[string]string) (name, addr string) {
 	flags.Parse(args[2:])
 	addr = cmp.Or(os.Getenv("ADDR"), defaultAddr[name])
 	if *healthcheck {
-		if err := HealthCheck(addr); err != nil {
+		if err := healthCheck(addr); err != nil {
 			fmt.Fprintln(os.Stderr, "unhealthy:", err)
 			os.Exit(1)
 		}
@@ -46,12 +46,10 @@ func Command(args []string, defaultAddr map[string]string) (name, addr string) {
 	return name, addr
 }
 
-// HealthCheck asks the service listening on addr (an ADDR value, such as
+// healthCheck asks the service listening on addr (an ADDR value, such as
 // ":8080") for GET /healthz, and returns an error unless it answers 200 with
 // the body "ok\n", itself, not through a redirect.
-// The binaries run it for their -healthcheck flag: the container images
-// have no shell and no curl to do it.
-func HealthCheck(addr string) error {
+func healthCheck(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("ADDR=%q: %w", addr, err)
@@ -64,7 +62,7 @@ func HealthCheck(addr string) error {
 		// A redirect is not the service's answer: it would lead elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + healthPath)
+	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + server.HealthPath)
 	if err != nil {
 		return err
 	}
@@ -73,8 +71,8 @@ func HealthCheck(addr string) error {
 		return fmt.Errorf("/healthz answered %s", resp.Status)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
-	if string(body) != healthy {
-		return fmt.Errorf("/healthz answered 200 with %q, not the service's %q: is another server on %s?", body, healthy, addr)
+	if string(body) != server.Healthy {
+		return fmt.Errorf("/healthz answered 200 with %q, not the service's %q: is another server on %s?", body, server.Healthy, addr)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package server_test
+package main
 
 import (
 	"fmt"
@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"example.com/tracingdemo/internal/server"
 )
 
 func TestHealthCheck(t *testing.T) {
@@ -48,12 +46,12 @@ func TestHealthCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := server.HealthCheck(tt.addr)
+			err := healthCheck(tt.addr)
 			switch {
 			case tt.wantErr == "" && err != nil:
-				t.Errorf("HealthCheck(%q) = %v, want nil", tt.addr, err)
+				t.Errorf("healthCheck(%q) = %v, want nil", tt.addr, err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("HealthCheck(%q) = %v, want an error containing %q", tt.addr, err, tt.wantErr)
+				t.Errorf("healthCheck(%q) = %v, want an error containing %q", tt.addr, err, tt.wantErr)
 			}
 		})
 	}

@@ -1,10 +1,8 @@
-// Package params is what the backend's GET /hello accepts: the query
-// parameters delay, fail and async, which a user gives the frontend and the
-// frontend passes on, and the user, which travels in the baggage, not the
-// query. It is the backend's API; it lives here, below both services, so
-// that the frontend checks a request exactly as the backend will, without
-// importing the backend's code. The settings read their flags and URLs
-// with the same parsers (ParseBool, HTTPURL).
+// Package params is the backend's API: what its GET /hello accepts, the
+// query parameters delay, fail and async, which a user gives the frontend
+// and the frontend passes on, and the user, which travels in the baggage.
+// Both services import it, so that the frontend checks a request exactly
+// as the backend will, and neither imports the other.
 package params
 
 import (
@@ -12,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -60,7 +57,7 @@ func FromQuery(rawQuery string) (Hello, error) {
 		name  string
 		value *bool
 	}{{"fail", &p.Fail}, {"async", &p.Async}} {
-		if *flag.value, err = ParseBool(q.Get(flag.name)); err != nil {
+		if *flag.value, err = parseBool(q.Get(flag.name)); err != nil {
 			return p, fmt.Errorf("%s=%s: %v", flag.name, Quote(q.Get(flag.name)), err)
 		}
 	}
@@ -70,10 +67,10 @@ func FromQuery(rawQuery string) (Hello, error) {
 	return p, nil
 }
 
-// ParseBool reads a flag of the services, in a query or a setting: absent
-// (""), "true" or "false". Only the two words: strconv.ParseBool would
-// also take 1, t and TRUE, which the docs do not promise.
-func ParseBool(v string) (bool, error) {
+// parseBool reads a flag: absent (""), "true" or "false". Only the two
+// words: strconv.ParseBool would also take 1, t and TRUE, which the docs
+// do not promise.
+func parseBool(v string) (bool, error) {
 	switch v {
 	case "", "false":
 		return false, nil
@@ -81,29 +78,6 @@ func ParseBool(v string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("want true or false")
-}
-
-// HTTPURL reads v as an absolute http or https URL with a host, e.g.
-// http://jaeger:4318, as the exporters and the services expect.
-func HTTPURL(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil {
-		return nil, fmt.Errorf("not a URL: %v", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, fmt.Errorf("want an http:// or https:// URL with a host, e.g. http://localhost:4318")
-	}
-	return u, nil
-}
-
-// Ratio reads v as a ratio from 0 to 1. NaN, which strconv.ParseFloat
-// reads, is no ratio: every comparison with it is false.
-func Ratio(v string) (float64, error) {
-	r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || !(r >= 0 && r <= 1) {
-		return 0, fmt.Errorf("want a ratio from 0 to 1")
-	}
-	return r, nil
 }
 
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
