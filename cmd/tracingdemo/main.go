@@ -1,5 +1,4 @@
-// Command tracingdemo runs one of the demo's two services, frontend or
-// backend: run shows their life; hardening.go and serve.go add the rest.
+// Command tracingdemo runs the frontend or the backend: run is their life.
 package main
 
 import (
@@ -18,10 +17,12 @@ import (
 // by default). Exit code 2 is a bad setting, 1 any other failure.
 func main() {
 	name, addr := command(os.Args, map[string]string{"frontend": ":8080", "backend": ":8081"})
-	if err := run(name, addr); err != nil {
+	err := run(name, addr)
+	if err != nil {
 		slog.Error(name+" stopped", "err", err)
-		os.Exit(settings.ExitCode(err))
 	}
+	settings.FlushLog() // the last lines, 2 s at most: the log's reader may be stalled
+	os.Exit(settings.ExitCode(err))
 }
 
 func run(name, addr string) (err error) {

@@ -124,25 +124,70 @@ func TestSecondCtrlC(t *testing.T) {
 
 // TestClosedLogReader: when the reader of the service's output goes away
 // (make run | head -n 3), the service loses its log lines, not its
+
+// backendLoggingToPipe starts the backend on addr, exporting to receiver,
+// its stdout and stderr the write end of a pipe whose read end it returns;
+// exited is closed once it has exited.
+func backendLoggingToPipe(t *testing.T, addr, receiver string) (cmd *exec.Cmd, logs *os.File, exited chan struct{}) {
+	t.Helper()
+	logs, w, err := os.Pipe()
+	require.NoError(t, err)
+	cmd = exec.Command(os.Args[0], "backend")
+	cmd.Env = []string{"TRACINGDEMO_MAIN=1", "PATH=" + os.Getenv("PATH"), "ADDR=" + addr, "OTEL_EXPORTER_OTLP_ENDPOINT=" + receiver, queuedEnv}
+	cmd.Stdout, cmd.Stderr = w, w
+	require.NoError(t, cmd.Start())
+	w.Close() // the child holds its own end
+	exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	return cmd, logs, exited
+}
+
 // requests or spans: SIGPIPE does not end it.
 func TestClosedLogReader(t *testing.T) {
 	url, roots, _ := rootsReceiver(t, 0)
 	addr := freeAddr(t)
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0], "backend")
-	cmd.Env = []string{"TRACINGDEMO_MAIN=1", "PATH=" + os.Getenv("PATH"), "ADDR=" + addr, "OTEL_EXPORTER_OTLP_ENDPOINT=" + url, queuedEnv}
-	cmd.Stdout, cmd.Stderr = w, w
-	require.NoError(t, cmd.Start())
-	w.Close() // the child holds its own end
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	cmd, r, exited := backendLoggingToPipe(t, addr, url)
 
 	line, err := bufio.NewReader(r).ReadString('\n') // "backend listening"
 	require.NoError(t, err, line)
 	r.Close() // the reader goes away, as head does
 	tenRequests(t, addr)
+	stopsFlushed(t, cmd, exited, roots, 10)
+}
+
+// TestStalledLogReader: a log reader that stops reading (a paused
+// terminal, make run | less, a blocked log driver) holds up nothing. With
+// its 64 KiB pipe full and the log's queue too, 5,000 requests are each
+// answered within 5 s, the health check says healthy, and a SIGTERM stops
+// the service within 10 s with every root span flushed. (The count of the
+// lines dropped: TestStalledLogDropsAndCounts.)
+func TestStalledLogReader(t *testing.T) {
+	url, roots, _ := rootsReceiver(t, 0)
+	addr := freeAddr(t)
+	cmd, r, exited := backendLoggingToPipe(t, addr, url)
+	defer r.Close()
+	line, err := bufio.NewReader(r).ReadString('\n') // "backend listening"; then no more reading
+	require.NoError(t, err, line)
+
+	// About 1 MB of log lines: the pipe holds 64 KiB, the queue 4,096 lines.
+	const requests = 5000
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := range requests {
+		resp, err := client.Get("http://" + addr + "/hello")
+		require.NoError(t, err, "request %d of %d, with the log's reader stalled", i+1, requests)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	assert.NoError(t, healthCheck(addr))
+
+	stopsFlushed(t, cmd, exited, roots, requests)
+}
+
+// stopsFlushed sends cmd SIGTERM, and wants it to exit 0 within 10 s, with
+// want root spans acknowledged by the receiver.
+func stopsFlushed(t *testing.T, cmd *exec.Cmd, exited chan struct{}, roots *atomic.Int64, want int) {
+	t.Helper()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-exited:
@@ -150,5 +195,5 @@ func TestClosedLogReader(t *testing.T) {
 		t.Fatal("still running 10 s after SIGTERM")
 	}
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), cmd.ProcessState.String())
-	assert.EqualValues(t, 10, roots.Load(), "root spans acknowledged by the receiver")
+	assert.EqualValues(t, want, roots.Load(), "root spans acknowledged by the receiver")
 }

@@ -39,8 +39,12 @@ func (e *EnvError) Error() string {
 	return fmt.Sprintf("bad setting %s=%q: %s", e.Name, value, e.Reason)
 }
 
-// ExitCode is 2 for a bad setting (an *EnvError), 1 for any other error.
+// ExitCode is 0 for no error, 2 for a bad setting (an *EnvError), 1 for
+// any other error.
 func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
 	if _, ok := errors.AsType[*EnvError](err); ok {
 		return 2
 	}
@@ -95,10 +99,13 @@ type Frontend struct {
 // default and OpenTelemetry's, so that a bad setting is reported in the
 // service's own format.
 func Load(service string, wrap func(slog.Handler) slog.Handler) (*Settings, error) {
-	logger, err := NewLogger(os.Stdout, wrap)
+	queue := newLineQueue(os.Stdout) // a stalled reader holds up nothing (logs.go)
+	logger, err := NewLogger(queue, wrap)
 	if err != nil {
 		return nil, err
 	}
+	queue.direct, _ = NewLogger(os.Stdout, wrap) // checked just above
+	stdout = queue
 	slog.SetDefault(logger)
 	otel.SetLogger(logr.FromSlogHandler(logger.Handler()))
 
