@@ -28,6 +28,12 @@ import (
 // what is tested is what a user runs, down to the signals and exit codes.
 func TestMain(m *testing.M) {
 	if os.Getenv("TRACINGDEMO_MAIN") == "1" {
+		if n, err := strconv.ParseUint(os.Getenv("TRACINGDEMO_NOFILE"), 10, 64); err == nil {
+			// As `ulimit -n n` would set it before the program starts.
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				panic(err)
+			}
+		}
 		main()
 		os.Exit(0)
 	}
@@ -130,6 +136,9 @@ func TestBadConfig(t *testing.T) {
 		{"port in use", "frontend", "ADDR", busy.Addr().String(), ""},
 		{"backend URL without scheme", "frontend", "BACKEND_URL", "localhost:8081", ""},
 		{"Jaeger UI URL not http", "frontend", "JAEGER_UI_URL", "ftp://jaeger", ""},
+		{"connections per client not a number", "backend", "MAX_CONNECTIONS_PER_CLIENT", "many", ""},
+		{"connections per client zero", "frontend", "MAX_CONNECTIONS_PER_CLIENT", "0", ""},
+		{"connections per client past the cap", "frontend", "MAX_CONNECTIONS_PER_CLIENT", "5000", ""},
 		{"timeout not a duration", "frontend", "BACKEND_TIMEOUT", "soon", ""},
 		{"timeout zero", "frontend", "BACKEND_TIMEOUT", "0s", ""},
 		{"trust not a boolean", "frontend", "TRUST_CALLER_TRACE", "yes", ""},

@@ -19,11 +19,11 @@ import (
 // queued (finishJobs), within cfg.DrainTimeout. Only a second Ctrl-C cuts
 // that wait short; the spans of what finished are flushed all the same.
 func serve(ctx context.Context, name, addr string, cfg *settings.Settings, handler http.Handler, finishJobs func(context.Context)) error {
-	ln, err := server.Listen(name, addr, cfg.Logger)
+	srv := server.New(handler, cfg.Logger, cfg.DrainTimeout) // timeouts on every phase of a request
+	ln, err := server.Listen(srv, name, addr, cfg.MaxConnsPerClient, cfg.Logger)
 	if err != nil {
 		return settings.Refused("ADDR", err)
 	}
-	srv := server.New(handler, cfg.Logger, cfg.DrainTimeout) // timeouts on every phase of a request
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

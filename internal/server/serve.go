@@ -8,14 +8,12 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // The bounds that keep a service under its pods' 128 Mi whatever a client
 // does (TestMemoryUnderAttack): an open connection costs about 20 KB, a
-// request in flight more. Past maxConns, a new connection waits in the
-// kernel's queue; past maxInFlight, a request gets 503 (LimitInFlight).
+// request in flight more. Past maxConns, an idle connection makes room for
+// a new one (conns.go); past maxInFlight, a request gets 503 (LimitInFlight).
 // Headers past maxHeaderBytes get 431: W3C caps baggage at 8,192 bytes.
 const (
 	maxConns       = 1024
@@ -40,13 +38,19 @@ func New(handler http.Handler, logger *slog.Logger, drain time.Duration) *http.S
 	}
 }
 
-// Listen listens on addr for the service name, at most maxConns
-// connections at once, and logs that it does.
-func Listen(name, addr string, logger *slog.Logger) (net.Listener, error) {
+// Listen listens on addr for srv, the server of the service name: at most
+// maxConns connections, or fewer if the process may not open as many
+// files, and at most perClient from one address (connLimiter). It logs the
+// caps.
+func Listen(srv *http.Server, name, addr string, perClient int, logger *slog.Logger) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info(name+" listening", "addr", ln.Addr().String(), "max_connections", maxConns, "max_in_flight", maxInFlight)
-	return netutil.LimitListener(ln, maxConns), nil
+	conns, files := fitToFiles(maxConns)
+	l := newConnLimiter(ln, conns, min(perClient, conns), logger)
+	srv.ConnState = l.track
+	logger.Info(name+" listening", "addr", ln.Addr().String(), "max_connections", conns, "max_per_client", l.perClient,
+		"max_in_flight", maxInFlight, "open_files_limit", files)
+	return l, nil
 }

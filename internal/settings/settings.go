@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,8 @@ type Settings struct {
 	Frontend Frontend     // the frontend's; zero in the backend
 	JobTrace string       // the backend's JOB_TRACE: "link" (the default) or "child"
 	Tracing  Tracing
+	// MAX_CONNECTIONS_PER_CLIENT: the connections one address may hold.
+	MaxConnsPerClient int
 	// A stop gives the requests in flight, then the jobs, DrainTimeout;
 	// then the final flush of the spans FlushTimeout.
 	DrainTimeout, FlushTimeout time.Duration
@@ -113,6 +116,11 @@ func Load(service string, wrap func(slog.Handler) slog.Handler) (*Settings, erro
 	if s.Tracing, err = loadTracing(service); err != nil {
 		return nil, err
 	}
+	perClient := cmp.Or(os.Getenv("MAX_CONNECTIONS_PER_CLIENT"), "256")
+	if err := number(1, 1024, "connections")(perClient); err != nil {
+		return nil, &EnvError{Name: "MAX_CONNECTIONS_PER_CLIENT", Value: perClient, Reason: err.Error()}
+	}
+	s.MaxConnsPerClient, _ = strconv.Atoi(perClient)
 	backendTimeout := DefaultBackendTimeout
 	if service == "frontend" {
 		s.Frontend, err = loadFrontend()
