@@ -183,12 +183,12 @@ k8s-test: kustomize kubernetes ## (slow) apply the manifests to a real kube-apis
 	cd deploy/kubernetes && $(GO) test -tags apiserver -count=1 -v -run '^TestAPIServer' . -kustomize=$(CURDIR)/bin/kustomize -kube-apiserver=$(CURDIR)/bin/kube-apiserver -etcd=$(CURDIR)/bin/etcd
 
 e2e: jaeger prometheus otelcol chromium ## (slow) the real binaries against a real Jaeger, on loopback, and its UI in a browser
-	cd e2e && $(GO) test -tags e2e -count=1 -v . $(E2E_FLAGS)
+	cd e2e && $(GO) test -tags e2e,faults -count=1 -v . $(E2E_FLAGS)
 
-# The faults of e2e/reliability_test.go and their neighbours, one line of
-# figures each. They run in `make e2e` too, but for the faults of the
-# scale-out tiers (e2e/scalefaults_test.go, the faults build tag: about
-# 4 minutes), which run only here.
+# The faults of e2e/reliability_test.go and e2e/scalefaults_test.go, and
+# their neighbours, one line of figures each. They run in `make e2e` too
+# (the faults of the scale-out tiers, the faults build tag, take about
+# 4 minutes of it): this target runs them alone.
 reliability: jaeger otelcol ## (slow) the fault tests, with their figures
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags e2e,faults -count=1 -v -timeout 20m -run "TestSIGTERMUnderLoad|TestMemoryUnderAttack|TestBackend|TestJaegerDown|TestBadSettings|TestExporterStalled|TestSecondSignal|TestTailSamplingFlood|TestTailSamplingMemoryBound|TestScale" . $(E2E_FLAGS) | grep -E "^(reliability:|--- FAIL|FAIL|ok)"'
 
