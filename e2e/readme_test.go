@@ -85,7 +85,7 @@ func answerPattern(line string) *regexp.Regexp {
 // base and compares the answer with the README's.
 func checkReadmeAnswers(t *testing.T, base string) {
 	curls := readmeCurls(t)
-	for _, want := range []string{"/?user=alice", "/?fail=true", "/?delay=500ms", "/?async=true"} {
+	for _, want := range []string{"/?user=alice", "/?fail=true", "/?delay=500ms", "/?async=true&delay=300ms"} {
 		found := false
 		for _, c := range curls {
 			found = found || c.path == want
