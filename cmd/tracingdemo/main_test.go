@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -218,6 +219,48 @@ func TestSecretHeaders(t *testing.T) {
 		assert.NotContains(t, p.out.String(), "SECRET2")
 		assert.NotContains(t, p.out.String(), "Bearer")
 	}
+}
+
+// TestCollectorAnswerWithToken: a collector that refuses every export with
+// a 400 whose 130 KB body has the word "baggage" in its first line and a
+// token after its first kilobyte, as a collector that echoes a request
+// would. Over 5 s of requests, exporting every 10 ms, the service logs one
+// line about it, with at most 256 bytes of the error, and never the token.
+// (Until 2026-12-07 an error that mentioned baggage was taken for a
+// caller's: 20 lines of up to 130 KB in 5 s, each with the token.)
+func TestCollectorAnswerWithToken(t *testing.T) {
+	const token = "TOKEN-4f9c2e81"
+	answer := "invalid baggage in request\n" + strings.Repeat("echo: ", 200) + "Authorization: Bearer " + token + strings.Repeat(" x", 65000)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		http.Error(w, answer, http.StatusBadRequest)
+	}))
+	defer collector.Close()
+	addr := freeAddr(t)
+	p := startService(t, "backend", addr, "OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "OTEL_BSP_SCHEDULE_DELAY=10")
+	// About 20 requests a second for 5 s: each batch of spans is refused.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/hello")
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, p.exitCode(t))
+
+	out := p.out.String()
+	assert.False(t, strings.Contains(out, token), "the token is in the log")
+	var errorLines []string
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, `"msg":"opentelemetry error"`) {
+			errorLines = append(errorLines, line)
+		}
+	}
+	require.Len(t, errorLines, 1, "lines about the refused exports in 5 s")
+	var logged struct{ Err string }
+	require.NoError(t, json.Unmarshal([]byte(errorLines[0]), &logged))
+	cut, _, _ := strings.Cut(logged.Err, "… (")
+	assert.LessOrEqual(t, len(cut), 256, "the error's text in the line: %q", logged.Err)
+	assert.Contains(t, out, `"msg":"opentelemetry errors held back"`, "the count comes at the stop")
 }
 
 // TestOpenTelemetryLogsInOurFormat: what OpenTelemetry reports itself

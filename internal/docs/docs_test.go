@@ -376,3 +376,31 @@ func TestImportsOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestNoWallClockIntervals: no code of the services measures an interval
+// on the wall clock, whose steps (an NTP correction, a clock set back an
+// hour) would silence a rate-limited warning for as long as the step, as
+// the first limiter did (it compared time.Now().UnixNano()). Intervals
+// come from time.Since, which reads Go's monotonic clock, through
+// golang.org/x/time/rate. The machine's clock cannot be stepped in a test
+// without upsetting every other test that runs beside it: so the code is
+// read instead.
+func TestNoWallClockIntervals(t *testing.T) {
+	wallClock := regexp.MustCompile(`\.Unix(Nano|Milli|Micro)?\(\)`)
+	for _, dir := range []string{"cmd/tracingdemo", "tracing", "frontend", "backend", "params", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			for i, line := range strings.Split(read(t, path), "\n") {
+				if wallClock.MatchString(line) {
+					t.Errorf("%s:%d reads the wall clock as a number: %s", path, i+1, strings.TrimSpace(line))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
