@@ -14,7 +14,7 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 # A slow build says what it builds before it starts (the first one takes
 # minutes, and a silent minute looks like a hang), and after, how long it
 # took, in wall and CPU time (docs/tests.md has the times).
-building = @echo "$@: building $(1) from source, once (later runs reuse it): $(2) wall on a cold 2-core machine"
+building = @echo "$@: building $(1) from source, once (later runs reuse it): cold, $(2)"
 TIMED = TIMEFORMAT='$@: built in %0R s wall, %0U s user + %0S s system CPU'; time
 
 .PHONY: help up down build run jaeger run-jaeger prometheus run-prometheus kustomize kubernetes otelcol chromium test lint unit e2e manifests k8s-test reliability compose-test screenshots fuzz vulncheck bench clean clean-stand-ins
@@ -60,7 +60,7 @@ run: build ## run backend (:8081) and frontend (:8080) here; Ctrl-C stops both
 # there when told to (jaeger_query.ui.assets_path).
 jaeger: bin/jaeger bin/jaeger-ui/index.html ## (slow) build Jaeger v2 from source into bin/jaeger, and its UI into bin/jaeger-ui
 bin/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
-	$(call building,Jaeger 2.12.0,3 ½ to 6 min)
+	$(call building,Jaeger 2.12.0,about 7 CPU-minutes: 3 ½ to 6 min on 2 cores)
 	$(TIMED) (cd tools/jaeger && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger)
 bin/jaeger-ui/index.html: tools/jaeger/go.mod tools/jaeger/go.sum scripts/jaeger-ui.sh
 	scripts/jaeger-ui.sh bin/jaeger-ui
@@ -87,7 +87,7 @@ run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16
 # web UI of its own. Static, as Jaeger is.
 prometheus: bin/prometheus ## (slow) build Prometheus from source into bin/prometheus
 bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
-	$(call building,Prometheus 3.11.3,5 ½ to 6 ½ min)
+	$(call building,Prometheus 3.11.3,about 12 CPU-minutes: 5 ½ to 6 ½ min on 2 cores)
 	$(TIMED) (cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus)
 
 # Prometheus here, scraping the Jaeger of
@@ -101,7 +101,7 @@ run-prometheus: prometheus ## run Prometheus here on localhost:9090, for Jaeger'
 # tools/kustomize, to build and check the manifests in deploy/kubernetes.
 kustomize: bin/kustomize ## build kustomize from source into bin/kustomize
 bin/kustomize: tools/kustomize/go.mod tools/kustomize/go.sum
-	$(call building,kustomize v5.8.3,about 40 s)
+	$(call building,kustomize v5.8.3,about 1 CPU-minute: 40 s on 2 cores)
 	$(TIMED) (cd tools/kustomize && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/kustomize sigs.k8s.io/kustomize/kustomize/v5)
 
 # kube-apiserver v1.37.2 and etcd v3.7.3, built from the Go module proxy in
@@ -113,7 +113,7 @@ KUBE_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
 	-X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(KUBE_VERSION)))
 kubernetes: bin/kube-apiserver bin/etcd ## (slow) build kube-apiserver and etcd from source into bin/
 bin/kube-apiserver: tools/kubernetes/go.mod tools/kubernetes/go.sum
-	$(call building,kube-apiserver $(KUBE_VERSION),4 ½ to 6 ½ min)
+	$(call building,kube-apiserver $(KUBE_VERSION),about 9 CPU-minutes: 4 ½ to 6 ½ min on 2 cores)
 	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o ../../bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver)
 bin/etcd: tools/kubernetes/go.mod tools/kubernetes/go.sum
 	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/etcd go.etcd.io/etcd/server/v3)
@@ -125,7 +125,7 @@ bin/etcd: tools/kubernetes/go.mod tools/kubernetes/go.sum
 # tests.
 otelcol: bin/otelcol ## (slow) build the OpenTelemetry Collector of the routing tier into bin/otelcol
 bin/otelcol: tools/otelcol/go.mod tools/otelcol/go.sum tools/otelcol/main.go
-	$(call building,the routing tier's OpenTelemetry Collector,about 2 min)
+	$(call building,the routing tier's OpenTelemetry Collector,about 3 CPU-minutes: 2 min on 2 cores)
 	$(TIMED) (cd tools/otelcol && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/otelcol .)
 
 # Headless Chromium from Debian, for the browser tests and the screenshots.
@@ -285,7 +285,7 @@ compose-test-run: jaeger chromium $(COMPOSE_PLUGIN)
 # the Go module proxy refuses to serve.)
 COMPOSE_VERSION := v5.6.0
 bin/docker-compose: tools/compose/go.mod tools/compose/go.sum
-	$(call building,Docker Compose $(COMPOSE_VERSION),about 40 s)
+	$(call building,Docker Compose $(COMPOSE_VERSION),about 40 s on 2 cores)
 	$(TIMED) (cd tools/compose && CGO_ENABLED=0 $(GO) build -trimpath \
 		-ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" \
 		-o ../../bin/docker-compose github.com/docker/compose/v5/cmd)
