@@ -100,9 +100,12 @@ func TestOneClientBusyConnections(t *testing.T) {
 	addr := freeAddr(t)
 	startService(t, "backend", addr, "MAX_CONNECTIONS_PER_CLIENT=16")
 	go holdConnections(t, addr, "127.0.0.1", "/hello?delay=5s", 16)
+	// A new connection each time: a pooled one, admitted before the 16,
+	// would be reused, never refused.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	var body []byte
 	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := client.Get("http://" + addr + "/healthz")
 		if err != nil {
 			return false
 		}
