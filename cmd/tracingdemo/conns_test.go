@@ -93,15 +93,18 @@ func TestCapsFitTheFileLimit(t *testing.T) {
 }
 
 // TestOneClientBusyConnections: one address holding its 16 connections
-// (MAX_CONNECTIONS_PER_CLIENT=16), each busy with a request of 5 s, gets a
+// (MAX_CONNECTIONS_PER_CLIENT=16), each busy with a request of 10 s, gets a
 // 503 for one more, which names the cause; another address, such as the
 // kubelet's, is served within 1 s, 50 of 50 times.
 func TestOneClientBusyConnections(t *testing.T) {
 	addr := freeAddr(t)
 	startService(t, "backend", addr, "MAX_CONNECTIONS_PER_CLIENT=16")
-	go holdConnections(t, addr, "127.0.0.1", "/hello?delay=5s", 16)
-	// A new connection each time: a pooled one, admitted before the 16,
-	// would be reused, never refused.
+	// All 16 admitted first: it returns once each has waited 2 s for its
+	// answer, which takes 10 s, so that each stays busy 8 s more.
+	holdConnections(t, addr, "127.0.0.1", "/hello?delay=10s", 16)
+
+	// A new connection each time: a pooled one would be reused, never
+	// refused. (Until every one of the 16 is busy, one more is admitted.)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	var body []byte
 	require.Eventually(t, func() bool {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,9 +31,25 @@ type connLimiter struct {
 	shed     int // idle connections closed to make room, since the last line
 	refused  int // connections refused, every one busy, since the last line
 	warn     rate.Sometimes
+	refusing chan struct{} // the refusals being answered, 64 at most
 }
 
 const refusal = "too many connections, every one busy; try again later\n"
+
+// refuse answers c 503 and closes it, within 250 ms. The answer comes
+// after the request: a client answered before it asked takes that for an
+// error. And what the caller sent is read before the close: closed with
+// it unread, the connection would be reset, and the answer could be lost.
+func refuse(c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(250 * time.Millisecond))
+	c.Read(make([]byte, 4096))
+	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(refusal), refusal)
+	if tcp, ok := c.(*net.TCPConn); ok {
+		tcp.CloseWrite()
+	}
+	io.Copy(io.Discard, io.LimitReader(c, maxHeaderBytes))
+}
 
 type connState struct {
 	client    string
@@ -41,7 +58,8 @@ type connState struct {
 
 func newConnLimiter(ln net.Listener, max, perClient int, logger *slog.Logger) *connLimiter {
 	return &connLimiter{Listener: ln, max: max, perClient: perClient, logger: logger,
-		conns: map[net.Conn]*connState{}, byClient: map[string]int{}, warn: rate.Sometimes{Interval: 10 * time.Second}}
+		conns: map[net.Conn]*connState{}, byClient: map[string]int{}, warn: rate.Sometimes{Interval: 10 * time.Second},
+		refusing: make(chan struct{}, 64)}
 }
 
 func (l *connLimiter) Accept() (net.Conn, error) {
@@ -50,9 +68,12 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		if err != nil || l.admit(c) {
 			return c, err
 		}
-		c.SetWriteDeadline(time.Now().Add(time.Second))
-		fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(refusal), refusal)
-		c.Close()
+		select {
+		case l.refusing <- struct{}{}:
+			go func() { refuse(c); <-l.refusing }()
+		default:
+			c.Close() // a flood of refusals: no answer, no goroutine
+		}
 	}
 }
 
