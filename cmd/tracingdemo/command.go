@@ -57,11 +57,8 @@ func healthCheck(addr string) error {
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1" // listening on every address: ask on loopback
 	}
-	client := &http.Client{
-		Timeout: 2 * time.Second,
-		// A redirect is not the service's answer: it would lead elsewhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	// A redirect is not the service's answer: it would lead elsewhere.
+	client := &http.Client{Timeout: 2 * time.Second, CheckRedirect: server.NoRedirect}
 	resp, err := client.Get("http://" + net.JoinHostPort(host, port) + server.HealthPath)
 	if err != nil {
 		return err
