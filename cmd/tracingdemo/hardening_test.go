@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -308,4 +311,85 @@ func TestHardenedHandler(t *testing.T) {
 			assert.NotEmpty(t, w.Header().Get("traceresponse"))
 		})
 	}
+}
+
+// TestDefaultOTLPEndpoint: with no endpoint set, the OTLP exporter sends to
+// the specification's default, localhost:4318 over plain HTTP (4317 for
+// gRPC), not to Go's HTTPS one; an endpoint that is set wins. Each case
+// exports one span and sees where it arrives. The ports are those a local
+// Jaeger holds (make run-jaeger), so the test runs again in a network
+// namespace of its own, where they are free.
+func TestDefaultOTLPEndpoint(t *testing.T) {
+	if os.Getenv("OWN_NETWORK_NAMESPACE") == "" {
+		inOwnNetworkNamespace(t, "^TestDefaultOTLPEndpoint$")
+		return
+	}
+	// What arrives, at an address: the first bytes of each connection.
+	listen := func(t *testing.T, addr string) (string, <-chan string) {
+		ln, err := net.Listen("tcp", addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { ln.Close() })
+		got := make(chan string, 10)
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				line, _ := bufio.NewReader(conn).ReadString('\n')
+				got <- strings.TrimSpace(line)
+				conn.Close()
+			}
+		}()
+		return "http://" + ln.Addr().String(), got
+	}
+	for _, tt := range []struct {
+		name   string
+		listen string            // where the span should arrive
+		env    map[string]string // with "URL" standing for that address
+		want   string            // the first line there
+	}{
+		{"no protocol", "127.0.0.1:4318", nil, "POST /v1/traces HTTP/1.1"},
+		{"http/protobuf", "127.0.0.1:4318", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, "POST /v1/traces HTTP/1.1"},
+		{"grpc", "127.0.0.1:4317", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "PRI * HTTP/2.0"},
+		{"grpc for traces", "127.0.0.1:4317", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, "PRI * HTTP/2.0"},
+		{"an endpoint is kept", "127.0.0.1:0", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "URL"}, "POST /v1/traces HTTP/1.1"},
+		{"a traces endpoint is enough", "127.0.0.1:0", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "URL/spans"}, "POST /spans HTTP/1.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url, got := listen(t, tt.listen)
+			env := map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "500"}
+			for k, v := range tt.env {
+				env[k] = strings.Replace(v, "URL", url, 1)
+			}
+			cfg, _ := loadSettings(t, "frontend", env)
+			tp, _, shutdown, err := setupTracing("frontend", cfg)
+			require.NoError(t, err)
+			_, span := tp.Tracer("test").Start(context.Background(), "work")
+			span.End()
+			shutdown(context.Background()) // the receiver answers nothing: the export fails
+			select {
+			case line := <-got:
+				assert.Equal(t, tt.want, line)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no span arrived at %s", tt.listen)
+			}
+		})
+	}
+}
+
+// inOwnNetworkNamespace runs the test binary's tests that match run again,
+// in a network namespace of their own (a user namespace makes it root
+// there), with its loopback up, and fails the test if they fail or cannot
+// run there.
+func inOwnNetworkNamespace(t *testing.T, run string) {
+	t.Helper()
+	cmd := exec.Command("unshare", "--user", "--map-root-user", "--net", "sh", "-c", `ip link set lo up && exec "$0" "$@"`,
+		os.Args[0], "-test.run="+run, "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "OWN_NETWORK_NAMESPACE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("in a network namespace of its own (unshare, ip: util-linux and iproute2): %v\n%s", err, out)
+	}
+	t.Logf("in a network namespace of its own:\n%s", out)
 }

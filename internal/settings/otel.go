@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -91,6 +92,7 @@ func loadTracing(service string) (Tracing, error) {
 			}
 		}
 	}
+	setDefaultEndpoint()
 	t := Tracing{Sampler: samplerName(), Ratio: 1} // 1: the SDK's default ratio
 	// The service's name as the SDK will give it: OTEL_SERVICE_NAME wins.
 	res, _ := resource.New(context.Background(), resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
@@ -112,6 +114,21 @@ func loadTracing(service string) (Tracing, error) {
 		t.SpanLimits.AttributeValueLengthLimit = MaxAttributeLength
 	}
 	return t, nil
+}
+
+// setDefaultEndpoint sets OTEL_EXPORTER_OTLP_ENDPOINT, when no endpoint is
+// set, to the OpenTelemetry specification's default: http://localhost:4318,
+// or :4317 for gRPC, over plain HTTP, where Go's exporters would use HTTPS.
+// The exporter then reads it as if the user had set it.
+func setDefaultEndpoint() {
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		return
+	}
+	endpoint := "http://localhost:4318"
+	if cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")) == "grpc" {
+		endpoint = "http://localhost:4317"
+	}
+	os.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
 }
 
 // samplerName is OTEL_TRACES_SAMPLER as the SDK reads it.
