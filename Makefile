@@ -233,6 +233,7 @@ BENCHFLAGS ?=
 bench: jaeger ## (slow) what tracing costs: CPU, latency, req/s, spans lost, per exporter
 	scripts/bench-inprocess.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/spans/
+	scripts/bench-lessons.sh
 	@cd e2e && bash -o pipefail -c '$(GO) test -tags bench -run "^TestOverhead$$" -count=1 -v -timeout 30m . $(E2E_FLAGS) $(BENCHFLAGS) | grep -vE "^(=== RUN|--- PASS|PASS|ok )"'
 
 # Known vulnerabilities that our code or the tools we build can reach,

@@ -22,6 +22,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -163,6 +164,25 @@ func TestCompose(t *testing.T) {
 
 	t.Run("the README's answers", func(t *testing.T) {
 		checkReadmeAnswers(t, frontendURL)
+	})
+
+	t.Run("the network lesson's spans", func(t *testing.T) {
+		// docs/lessons/network.md: NETWORK_SPANS=true docker compose up
+		// --wait makes the frontend anew, with the steps as spans. Its
+		// first call looks the name backend up, and connects.
+		os.Setenv("NETWORK_SPANS", "true")
+		c.must("up", "-d", "--wait")
+		os.Unsetenv("NETWORK_SPANS")
+		defer c.must("up", "-d", "--wait") // the frontend as it was
+		for _, newConnection := range []bool{true, false} {
+			_, _, traceID := getTraced(t, frontendURL+"/?user=alice")
+			tree := networkSpans(newConnection)
+			if newConnection {
+				tree = append(tree, wantSpan{service: "frontend", name: "http.dns", kind: "client", parent: "http.getconn",
+					tags: map[string]string{"server.address": "backend"}})
+			}
+			jaeger.checkTree(t, traceID, tree)
+		}
 	})
 
 	t.Run("only the demo's services in Jaeger", func(t *testing.T) {

@@ -28,7 +28,8 @@ type pair struct {
 // startPair starts backend then frontend with env added to both, and stops
 // them when the test ends: SIGTERM, then checks that they exited with
 // wantExit and that their ports are free again. A failed test shows their
-// output.
+// output. A BACKEND_URL in env replaces the frontend's, http://127.0.0.1
+// and the backend's port, with {port} standing for that port.
 func startPair(t *testing.T, wantExit int, env ...string) *pair {
 	t.Helper()
 	p := &pair{frontendPort: freePort(), backendPort: freePort()}
@@ -42,10 +43,14 @@ func startPair(t *testing.T, wantExit int, env ...string) *pair {
 	p.startBackend(t)
 	t.Cleanup(func() { p.stopAndCheck(t, p.backend, p.backendPort, wantExit) })
 
+	backendURL := "BACKEND_URL=" + p.backendURL("")
+	if i := slices.IndexFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "BACKEND_URL=") }); i >= 0 {
+		backendURL = strings.ReplaceAll(env[i], "{port}", strconv.Itoa(p.backendPort))
+	}
 	var err error
 	p.frontend, err = startService("frontend", append(env,
 		"ADDR=127.0.0.1:"+strconv.Itoa(p.frontendPort),
-		"BACKEND_URL="+p.backendURL(""),
+		backendURL,
 		"JAEGER_UI_URL="+jg.url(jg.queryPort, "")))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-//go:build compose
+//go:build e2e || compose
 
 package e2e
 
@@ -6,6 +6,7 @@ package e2e
 // test makes those very requests against the Quick start's stack and
 // checks each answer, line by line, against the README's: the same text,
 // but for the trace IDs and the durations, which change with every run.
+// The end-to-end tests do the same for the lessons under docs/lessons.
 
 import (
 	"io"
@@ -16,8 +17,8 @@ import (
 	"testing"
 )
 
-// readmeCurl is one curl of the README and the answer it shows.
-type readmeCurl struct {
+// pageCurl is one curl of a page and the answer it shows.
+type pageCurl struct {
 	path   string   // e.g. /?fail=true
 	answer []string // its lines
 }
@@ -29,17 +30,18 @@ var (
 	variable = regexp.MustCompile(`[0-9a-f]{32}|\d+(?:\.\d+)?(?:ns|µs|ms|s)\b`)
 )
 
-// readmeCurls finds every curl of the frontend in the README's code blocks,
-// and its answer: the lines after it in a console block, up to the next
-// prompt, or else the text block right after its own.
-func readmeCurls(t *testing.T) []readmeCurl {
+// pageCurls finds every curl of the frontend in the code blocks of the
+// page (a path from the repository's root), and its answer: the lines
+// after it in a console block, up to the next prompt, or else the text
+// block right after its own.
+func pageCurls(t *testing.T, page string) []pageCurl {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../" + page)
 	if err != nil {
 		t.Fatal(err)
 	}
 	blocks := fenced.FindAllStringSubmatch(string(b), -1)
-	var curls []readmeCurl
+	var curls []pageCurl
 	for i, block := range blocks {
 		lines := strings.Split(strings.TrimRight(block[2], "\n"), "\n")
 		for j, line := range lines {
@@ -47,7 +49,7 @@ func readmeCurls(t *testing.T) []readmeCurl {
 			if m == nil {
 				continue
 			}
-			c := readmeCurl{path: m[1]}
+			c := pageCurl{path: m[1]}
 			switch {
 			case block[1] == "console":
 				for _, next := range lines[j+1:] {
@@ -60,7 +62,7 @@ func readmeCurls(t *testing.T) []readmeCurl {
 				c.answer = strings.Split(strings.TrimRight(blocks[i+1][2], "\n"), "\n")
 			}
 			if len(c.answer) == 0 {
-				t.Errorf("the README's curl '%s' shows no answer: follow it with the lines it prints", line)
+				t.Errorf("%s: the curl '%s' shows no answer: follow it with the lines it prints", page, line)
 			}
 			curls = append(curls, c)
 		}
@@ -68,7 +70,7 @@ func readmeCurls(t *testing.T) []readmeCurl {
 	return curls
 }
 
-// answerPattern makes a README answer line into a pattern: its text as it
+// answerPattern makes an answer line of a page into a pattern: its text as it
 // is, but for trace IDs and durations, which match any.
 func answerPattern(line string) *regexp.Regexp {
 	var pattern strings.Builder
@@ -84,14 +86,23 @@ func answerPattern(line string) *regexp.Regexp {
 // checkReadmeAnswers makes each of the README's requests to the frontend at
 // base and compares the answer with the README's.
 func checkReadmeAnswers(t *testing.T, base string) {
-	curls := readmeCurls(t)
-	for _, want := range []string{"/?user=alice", "/?fail=true", "/?delay=500ms", "/?async=true&delay=300ms"} {
+	checkAnswers(t, base, "", "README.md", "/?user=alice", "/?fail=true", "/?delay=500ms", "/?async=true&delay=300ms")
+}
+
+// checkAnswers makes each of the page's requests to the frontend at base,
+// and compares the answer with the page's; the page must show the paths
+// in must. ui, if not "", is the Jaeger UI of the answers' trace links,
+// which the page shows at http://localhost:16686, as compose serves it.
+func checkAnswers(t *testing.T, base, ui, page string, must ...string) {
+	t.Helper()
+	curls := pageCurls(t, page)
+	for _, want := range must {
 		found := false
 		for _, c := range curls {
 			found = found || c.path == want
 		}
 		if !found {
-			t.Errorf("the README no longer shows curl 'localhost:8080%s' and its answer", want)
+			t.Errorf("%s no longer shows curl 'localhost:8080%s' and its answer", page, want)
 		}
 	}
 	for _, c := range curls {
@@ -102,15 +113,19 @@ func checkReadmeAnswers(t *testing.T, base string) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		got := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		answer := string(b)
+		if ui != "" {
+			answer = strings.ReplaceAll(answer, ui, "http://localhost:16686")
+		}
+		got := strings.Split(strings.TrimRight(answer, "\n"), "\n")
 		ok := len(got) == len(c.answer)
 		for i := 0; ok && i < len(got); i++ {
 			ok = answerPattern(c.answer[i]).MatchString(got[i])
 		}
 		if !ok {
-			t.Errorf("curl 'localhost:8080%s' answered (%d):\n%s\nThe README shows:\n%s",
-				c.path, resp.StatusCode, strings.Join(got, "\n"), strings.Join(c.answer, "\n"))
+			t.Errorf("curl 'localhost:8080%s' answered (%d):\n%s\n%s shows:\n%s",
+				c.path, resp.StatusCode, strings.Join(got, "\n"), page, strings.Join(c.answer, "\n"))
 		}
 	}
-	t.Logf("%d of the README's answers checked", len(curls))
+	t.Logf("%d of the answers of %s checked", len(curls), page)
 }

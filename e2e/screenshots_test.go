@@ -84,4 +84,19 @@ func TestScreenshots(t *testing.T) {
 	save("job-linked.png", ".detail-row")
 	b.checkChildTrace(base, l.childOfParent)
 	save("job-child.png", ".span-row")
+
+	// docs/lessons/network.md: the network's steps as spans, on a new
+	// connection to the backend, by name (localhost), so with its lookup.
+	network := startPair(t, 0, append(exporterEnv("otlp-http"), "NETWORK_SPANS=true", "BACKEND_URL=http://localhost:{port}")...)
+	_, body, traceID = network.get(t, "/?user=alice")
+	if _, _, err := jg.trace(traceID, 11); err != nil {
+		t.Fatal(err)
+	}
+	b.checkTrace(linkIn(t, body), traceID, []uiSpan{
+		{"frontend", "GET /", 1, false}, {"frontend", "backend call", 2, false}, {"frontend", "HTTP GET", 3, false},
+		{"frontend", "http.getconn", 4, false}, {"frontend", "http.dns", 5, false}, {"frontend", "http.connect", 5, false},
+		{"frontend", "http.headers", 4, false}, {"frontend", "http.send", 4, false},
+		{"backend", "GET /hello", 4, false}, {"backend", "handle backend call", 5, false}, {"frontend", "http.receive", 4, false},
+	})
+	save("network-spans.png", ".span-row")
 }

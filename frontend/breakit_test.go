@@ -19,9 +19,9 @@ import (
 
 var (
 	// Break it 1: "In `New`, use `server.Transport()` itself instead of
-	// `tracing.Transport(server.Transport(), tp, propagator)`."
-	noTransport = testkit.BreakIt{Fn: "New", Line: "tracing.Transport(server.Transport(), tp, propagator)",
-		Old: "tracing.Transport(server.Transport(), tp, propagator)", New: "server.Transport()"}
+	// `tracing.Transport(server.Transport(), tp, propagator, NetworkSteps(cfg.NetworkSpans))`."
+	noTransport = testkit.BreakIt{Fn: "New", Line: "tracing.Transport(server.Transport(), tp, propagator, NetworkSteps(cfg.NetworkSpans))",
+		Old: "tracing.Transport(server.Transport(), tp, propagator, NetworkSteps(cfg.NetworkSpans))", New: "server.Transport()"}
 	// Break it 2: "In `callBackend`, build the request with
 	// `context.Background()` instead of `ctx`."
 	backgroundContext = testkit.BreakIt{Fn: "callBackend", Line: "http.NewRequestWithContext(ctx,",

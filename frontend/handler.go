@@ -29,7 +29,8 @@ func New(cfg Config, tp trace.TracerProvider, propagator propagation.TextMapProp
 		tracer: tp.Tracer("example.com/tracingdemo/frontend"),
 		// Its transport opens a CLIENT span for each call, and writes the trace
 		// context and the baggage into its headers: so the backend's spans join.
-		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator),
+		// NetworkSteps records the network's share (docs/lessons/network.md).
+		client: &http.Client{Transport: tracing.Transport(server.Transport(), tp, propagator, NetworkSteps(cfg.NetworkSpans)),
 			CheckRedirect: server.NoRedirect}, // a redirect is the backend's answer: 502
 		logger: logger,
 		gone:   newHangUps(),

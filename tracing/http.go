@@ -54,6 +54,8 @@ func withRoute(router *mux.Router, next http.Handler) http.Handler {
 // traceparent: trace ID, this span's ID, sampled flag) and the baggage,
 // which Handler reads on the other side. Make the request with the current
 // span's context (http.NewRequestWithContext): the transport finds it there.
-func Transport(base http.RoundTripper, tp trace.TracerProvider, propagator propagation.TextMapPropagator) http.RoundTripper {
-	return otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+// opts are more of otelhttp's options, e.g. otelhttp.WithClientTrace.
+func Transport(base http.RoundTripper, tp trace.TracerProvider, propagator propagation.TextMapPropagator, opts ...otelhttp.Option) http.RoundTripper {
+	opts = append([]otelhttp.Option{otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator)}, opts...)
+	return otelhttp.NewTransport(base, opts...)
 }

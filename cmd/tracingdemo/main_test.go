@@ -143,6 +143,7 @@ func TestBadConfig(t *testing.T) {
 		{"timeout not a duration", "frontend", "BACKEND_TIMEOUT", "soon", ""},
 		{"timeout zero", "frontend", "BACKEND_TIMEOUT", "0s", ""},
 		{"trust not a boolean", "frontend", "TRUST_CALLER_TRACE", "yes", ""},
+		{"network spans not a boolean", "frontend", "NETWORK_SPANS", "on", ""},
 		{"log format", "frontend", "LOG_FORMAT", "xml", ""},
 		{"unknown sampler", "frontend", "OTEL_TRACES_SAMPLER", "sometimes", ""},
 		{"unknown exporter", "frontend", "OTEL_TRACES_EXPORTER", "zipkin", ""},

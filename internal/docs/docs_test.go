@@ -17,14 +17,39 @@ import (
 // root is the top of the repository, seen from this package's folder.
 const root = "../.."
 
-// pages are the Markdown files a reader reads: the README and docs/.
+// pages are the Markdown files a reader reads: the README, docs/ and the
+// lessons.
 func pages(t *testing.T) []string {
 	t.Helper()
 	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append([]string{filepath.Join(root, "README.md")}, docs...)
+	return append(append([]string{filepath.Join(root, "README.md")}, docs...), lessons(t)...)
+}
+
+// lessons are the lessons after the README's, docs/lessons/*.md.
+func lessons(t *testing.T) []string {
+	t.Helper()
+	lessons, err := filepath.Glob(filepath.Join(root, "docs", "lessons", "*.md"))
+	if err != nil || len(lessons) == 0 {
+		t.Fatalf("no lessons under docs/lessons: %v", err)
+	}
+	return lessons
+}
+
+// TestLessonsAreShortAndLinked: each lesson is at most 1,100 words, and
+// the README links to it.
+func TestLessonsAreShortAndLinked(t *testing.T) {
+	readme := read(t, filepath.Join(root, "README.md"))
+	for _, lesson := range lessons(t) {
+		if words := len(strings.Fields(read(t, lesson))); words > 1100 {
+			t.Errorf("%s has %d words, want at most 1,100", lesson, words)
+		}
+		if name := "docs/lessons/" + filepath.Base(lesson); !strings.Contains(readme, "("+name+")") {
+			t.Errorf("the README does not link to %s", name)
+		}
+	}
 }
 
 // snippet is a block of Go that a page quotes, and the lines it quotes.

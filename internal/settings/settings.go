@@ -95,6 +95,9 @@ type Frontend struct {
 	// TRUST_CALLER_TRACE=true joins a caller's trace, for a frontend
 	// behind a gateway of ours; by default it is only linked (the public edge).
 	TrustCallerTrace bool
+	// NETWORK_SPANS=true makes each call's network steps child spans of
+	// its CLIENT span; by default they are events on it.
+	NetworkSpans bool
 }
 
 // Load reads and checks the settings of service, frontend or backend. It
@@ -154,6 +157,11 @@ func loadFrontend() (Frontend, error) {
 	}
 	trust, err := oneOf("TRUST_CALLER_TRACE", "false", "true")
 	f.TrustCallerTrace = trust == "true"
+	if err != nil {
+		return f, err
+	}
+	network, err := oneOf("NETWORK_SPANS", "false", "true")
+	f.NetworkSpans = network == "true"
 	if err != nil {
 		return f, err
 	}

@@ -113,8 +113,10 @@ func TestFrontendSettings(t *testing.T) {
 	assert.Equal(t, "http://localhost:8081", s.Frontend.BackendURL.String())
 	assert.Equal(t, settings.DefaultBackendTimeout, s.Frontend.BackendTimeout)
 	assert.False(t, s.Frontend.TrustCallerTrace)
+	assert.False(t, s.Frontend.NetworkSpans)
 	for name, bad := range map[string]string{
 		"BACKEND_URL": "localhost:8081", "JAEGER_UI_URL": "http://admin:PASSWORD99@jaeger:16686", "BACKEND_TIMEOUT": "0s", "TRUST_CALLER_TRACE": "yes",
+		"NETWORK_SPANS": "1",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(name, bad)

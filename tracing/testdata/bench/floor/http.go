@@ -24,6 +24,9 @@ func Handler(router *mux.Router, tp trace.TracerProvider, propagator propagation
 	return otelhttp.NewHandler(logged, "server", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
 }
 
-func Transport(base http.RoundTripper, tp trace.TracerProvider, propagator propagation.TextMapPropagator) http.RoundTripper {
-	return otelhttp.NewTransport(base, otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+// Transport is otelhttp's, with the options the frontend gives it (its
+// lessons' instrumentation), as the services' is.
+func Transport(base http.RoundTripper, tp trace.TracerProvider, propagator propagation.TextMapPropagator, opts ...otelhttp.Option) http.RoundTripper {
+	opts = append([]otelhttp.Option{otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator)}, opts...)
+	return otelhttp.NewTransport(base, opts...)
 }

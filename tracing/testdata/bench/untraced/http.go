@@ -10,6 +10,7 @@ import (
 
 	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/mux"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -21,6 +22,6 @@ func Handler(router *mux.Router, _ trace.TracerProvider, _ propagation.TextMapPr
 	})
 }
 
-func Transport(base http.RoundTripper, _ trace.TracerProvider, _ propagation.TextMapPropagator) http.RoundTripper {
+func Transport(base http.RoundTripper, _ trace.TracerProvider, _ propagation.TextMapPropagator, _ ...otelhttp.Option) http.RoundTripper {
 	return base
 }
