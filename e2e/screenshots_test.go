@@ -99,4 +99,17 @@ func TestScreenshots(t *testing.T) {
 		{"backend", "GET /hello", 4, false}, {"backend", "handle backend call", 5, false}, {"frontend", "http.receive", 4, false},
 	})
 	save("network-spans.png", ".span-row")
+
+	// docs/lessons/concurrency.md: three calls at once, siblings.
+	_, body, traceID = p.get(t, "/?user=alice,bob,carol&delay=300ms")
+	if _, _, err := jg.trace(traceID, 13); err != nil {
+		t.Fatal(err)
+	}
+	var calls []uiSpan
+	for range 3 {
+		calls = append(calls, uiSpan{"frontend", "backend call", 2, false}, uiSpan{"frontend", "HTTP GET", 3, false},
+			uiSpan{"backend", "GET /hello", 4, false}, uiSpan{"backend", "handle backend call", 5, false})
+	}
+	b.checkTrace(linkIn(t, body), traceID, append([]uiSpan{{"frontend", "GET /", 1, false}}, calls...))
+	save("concurrency.png", ".span-row")
 }

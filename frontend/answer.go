@@ -56,23 +56,27 @@ func statusOf(err error) int {
 
 // backendError tells a backend that did not answer in time from one that
 // could not be reached, and both from a caller who hung up: the call's
-// context is canceled only when the request's is.
-func (h *handler) backendError(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%w: %w", errCallerGone, err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+// context ctx is canceled when the request's is, or, among many calls at
+// once, with the first failure as its cause (concurrency.go).
+func (h *handler) backendError(ctx context.Context, err error) error {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: no answer within %s (BACKEND_TIMEOUT)", errBackendTimeout, h.cfg.BackendTimeout)
+	case cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded):
+		// Go's client returns the cause, the other call's error.
+		return fmt.Errorf("canceled, since another call failed: %w", cause)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: %w", errCallerGone, err)
 	}
 	return fmt.Errorf("%w: %w", errBackendUnavailable, err)
 }
 
 // readReply reads the backend's reply, the first line of its answer, or
 // the error that its answer is.
-func (h *handler) readReply(resp *http.Response) (string, error) {
+func (h *handler) readReply(ctx context.Context, resp *http.Response) (string, error) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return "", h.backendError(err)
+		return "", h.backendError(ctx, err)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -118,7 +122,8 @@ type answer struct {
 	TraceID       string  `json:"trace_id,omitempty"`
 	TraceURL      string  `json:"trace_url,omitempty"`
 
-	took time.Duration // how long the backend call took
+	took  time.Duration // how long the backend call took
+	calls int           // how many backend calls took that long, at once; 0: one
 }
 
 // respondError answers err with its status, and logs it with the trace ID.
@@ -170,7 +175,12 @@ func (h *handler) respond(w http.ResponseWriter, r *http.Request, status int, a 
 	if a.Error != "" {
 		fmt.Fprintln(w, a.Error)
 	} else {
-		fmt.Fprintf(w, "%s (backend call took %s)\n", a.Message, a.took.Round(10*time.Microsecond))
+		took := a.took.Round(10 * time.Microsecond)
+		if a.calls > 1 {
+			fmt.Fprintf(w, "%s\n(%d backend calls, at most %d at once, took %s)\n", a.Message, a.calls, maxCallsAtOnce, took)
+		} else {
+			fmt.Fprintf(w, "%s (backend call took %s)\n", a.Message, took)
+		}
 	}
 	switch {
 	case a.TraceURL != "":

@@ -1,6 +1,8 @@
 package frontend_test
 
 import (
+	"cmp"
+	"os"
 	"strings"
 	"testing"
 
@@ -26,13 +28,17 @@ var (
 	// `context.Background()` instead of `ctx`."
 	backgroundContext = testkit.BreakIt{Fn: "callBackend", Line: "http.NewRequestWithContext(ctx,",
 		Old: "ctx", New: "context.Background()"}
+	// Lesson 3's Break it: "In `callEach`, start each call from
+	// `context.Background()` instead of `ctx`."
+	backgroundInGoroutine = testkit.BreakIt{Fn: "callEach", Line: "h.callBackend(withUserBaggage(ctx, user), call)",
+		Old: "ctx", New: "context.Background()"}
 )
 
 // TestBreakItNoTransport: without the otelhttp transport no traceparent
 // goes out, and the backend starts a trace of its own. No baggage goes out
 // either: the backend greets a stranger.
 func TestBreakItNoTransport(t *testing.T) {
-	got := brokenTraces(t, noTransport)
+	got := brokenTraces(t, noTransport, "frontend/handler.go")
 	traces := got.Traces
 	assert.Len(t, traces, 2, "two traces instead of one: %v", traces)
 	assert.ElementsMatch(t, []string{"GET /", "backend call"}, traces["GET /"])
@@ -45,7 +51,7 @@ func TestBreakItNoTransport(t *testing.T) {
 // instead of ctx carries no current span, so its CLIENT span is a root.
 // The baggage travelled in that context too: the backend greets a stranger.
 func TestBreakItBackgroundContext(t *testing.T) {
-	got := brokenTraces(t, backgroundContext)
+	got := brokenTraces(t, backgroundContext, "frontend/handler.go")
 	traces := got.Traces
 	assert.Len(t, traces, 2, "two traces instead of one: %v", traces)
 	assert.ElementsMatch(t, []string{"GET /", "backend call"}, traces["GET /"])
@@ -54,20 +60,35 @@ func TestBreakItBackgroundContext(t *testing.T) {
 	assert.Regexp(t, `^hello, stranger, from the backend `, got.Answer, "the user's baggage is lost with the context")
 }
 
-// printedTraces is what TestPrintTraces prints: the span names of each
-// trace, root first, keyed by the name of the trace's root, and the first
-// line of the answer to ?user=alice.
+// TestBreakItBackgroundInGoroutine: calls made at once, each from
+// context.Background() instead of the request's context, carry no
+// current span: each "backend call" is the root of a trace of its own,
+// and the request's trace keeps its root alone.
+func TestBreakItBackgroundInGoroutine(t *testing.T) {
+	t.Setenv("BREAK_IT_PATH", "/?user=alice,bob,carol")
+	got := brokenTraces(t, backgroundInGoroutine, "frontend/concurrency.go")
+	assert.ElementsMatch(t, []string{"GET /", "backend call", "backend call", "backend call"}, got.Roots, "four traces instead of one")
+	assert.Equal(t, []string{"GET /"}, got.Traces["GET /"], "the request's trace has its root alone")
+	assert.ElementsMatch(t, []string{"backend call", "HTTP GET", "GET /hello", "handle backend call"}, got.Traces["backend call"])
+	assert.Equal(t, "hello, alice, from the backend", got.Answer, "the baggage still travels: withUserBaggage put it in the new context")
+}
+
+// printedTraces is what TestPrintTraces prints: the names of the traces'
+// roots, the span names of each trace, root first, keyed by the name of the
+// trace's root, and the first line of the answer to ?user=alice (or to
+// BREAK_IT_PATH).
 type printedTraces struct {
+	Roots  []string
 	Traces map[string][]string
 	Answer string
 }
 
-// brokenTraces makes the edit b in frontend/handler.go, on a copy of the
-// module, runs TestPrintTraces there, and returns what it printed.
-func brokenTraces(t *testing.T, b testkit.BreakIt) printedTraces {
+// brokenTraces makes the edit b in file, on a copy of the module, runs
+// TestPrintTraces there, and returns what it printed.
+func brokenTraces(t *testing.T, b testkit.BreakIt, file string) printedTraces {
 	t.Helper()
 	var got printedTraces
-	testkit.RunBroken(t, b, "frontend/handler.go", "./frontend/", "TestPrintTraces", &got)
+	testkit.RunBroken(t, b, file, "./frontend/", "TestPrintTraces", &got)
 	return got
 }
 
@@ -77,18 +98,20 @@ func brokenTraces(t *testing.T, b testkit.BreakIt) printedTraces {
 func TestPrintTraces(t *testing.T) {
 	testkit.SkipUnlessBroken(t)
 	p := newPair(t)
-	resp, body := p.get(t, "/?user=alice")
+	resp, body := p.get(t, cmp.Or(os.Getenv("BREAK_IT_PATH"), "/?user=alice"))
 	require.Equal(t, 200, resp.StatusCode, body)
 	// Closing the servers waits for every handler, and so every span, to end.
 	p.frontend.Close()
 	p.backend.Close()
 	spans := p.spans.Ended()
 
+	var roots []string
 	traces := map[string][]string{}
 	for _, root := range spans {
 		if root.Parent().IsValid() {
 			continue
 		}
+		roots = append(roots, root.Name())
 		// The root first, then its descendants in the order they ended.
 		names := []string{root.Name()}
 		for _, s := range spans {
@@ -99,5 +122,5 @@ func TestPrintTraces(t *testing.T) {
 		traces[root.Name()] = names
 	}
 	answer, _, _ := strings.Cut(body, "\n")
-	testkit.Print(t, printedTraces{Traces: traces, Answer: answer})
+	testkit.Print(t, printedTraces{Roots: roots, Traces: traces, Answer: answer})
 }

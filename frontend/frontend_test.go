@@ -299,6 +299,8 @@ func TestBadKnobs(t *testing.T) {
 		{"fail not a boolean", "fail=maybe", `bad request: fail="maybe": want true or false`},
 		{"user empty", "user=", `bad request: user="": want 1 to 64 letters, digits, '_' or '-'`},
 		{"user with a space", "user=a+b", `bad request: user="a b": want 1 to 64 letters, digits, '_' or '-'`},
+		{"users too many", "user=a,b,c,d,e,f,g,h,i", `bad request: user="a,b,c,d,e,f,g,h,i": want at most 8 names, separated by commas`},
+		{"users with an empty name", "user=alice,,bob", `bad request: user="alice,,bob": name 2: want 1 to 64 letters, digits, '_' or '-', the names separated by commas`},
 		{"fail as a digit", "fail=1", `bad request: fail="1": want true or false`},
 		{"user too long", "user=" + strings.Repeat("x", 65), `bad request: user="` + strings.Repeat("x", 64) + `"… (65 bytes): want 1 to 64 letters, digits, '_' or '-'`},
 		// A long value is echoed cut short, not whole.

@@ -58,9 +58,13 @@ func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
 		h.respondError(w, r, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
+	if len(p.Users) > 1 { // many calls at once (concurrency.go)
+		h.helloEach(w, r, p)
+		return
+	}
 	// r.Context() holds the root span: every span started from it, or from
 	// a context made from it, is a child in the same trace.
-	ctx := withUserBaggage(r.Context(), p.User)
+	ctx := withUserBaggage(r.Context(), p.User())
 	reply, took, err := h.callBackend(ctx, p)
 	if err != nil {
 		h.respondError(w, r, err)
@@ -106,10 +110,10 @@ func (h *handler) callBackend(ctx context.Context, p params.Hello) (reply string
 	start := time.Now()
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return "", 0, h.backendError(err)
+		return "", 0, h.backendError(ctx, err)
 	}
 	defer resp.Body.Close()
 	span.AddEvent("backend responded", trace.WithAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode)))
-	reply, err = h.readReply(resp)
+	reply, err = h.readReply(ctx, resp)
 	return reply, time.Since(start), err
 }

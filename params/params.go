@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,22 @@ type Hello struct {
 	Delay time.Duration // delay=200ms: the backend waits that long
 	Fail  bool          // fail=true: the backend answers 500
 	Async bool          // async=true: the backend answers at once, and a job does the above
-	User  string        // user=alice: "" if absent; Hello.Query leaves it out
+	// user=alice, or user=alice,bob,carol (at most MaxUsers): none if
+	// absent. They travel in the baggage: Hello.Query leaves them out.
+	Users []string
+}
+
+// MaxUsers is the most names one user= may list: the frontend calls the
+// backend once for each.
+const MaxUsers = 8
+
+// User is the request's one user, for the baggage: "" if it names none,
+// or more than one.
+func (p Hello) User() string {
+	if len(p.Users) != 1 {
+		return ""
+	}
+	return p.Users[0]
 }
 
 // FromQuery reads the query string rawQuery. Unlike net/http's
@@ -41,10 +57,9 @@ func FromQuery(rawQuery string) (Hello, error) {
 		return p, fmt.Errorf("query: %v", err)
 	}
 	if users, ok := q["user"]; ok {
-		if err := CheckUser(users[0]); err != nil {
+		if p.Users, err = checkUsers(users[0]); err != nil {
 			return p, err
 		}
-		p.User = users[0]
 	}
 	if v := q.Get("delay"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -78,6 +93,23 @@ func parseBool(v string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("want true or false")
+}
+
+// checkUsers reads v, one name or names separated by commas.
+func checkUsers(v string) ([]string, error) {
+	names := strings.Split(v, ",")
+	if len(names) == 1 {
+		return names, CheckUser(v)
+	}
+	if len(names) > MaxUsers {
+		return nil, fmt.Errorf("user=%s: want at most %d names, separated by commas", Quote(v), MaxUsers)
+	}
+	for i, name := range names {
+		if !userPattern.MatchString(name) {
+			return nil, fmt.Errorf("user=%s: name %d: want 1 to 64 letters, digits, '_' or '-', the names separated by commas", Quote(v), i+1)
+		}
+	}
+	return names, nil
 }
 
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

@@ -31,6 +31,14 @@ func TestFromQuery(t *testing.T) {
 		{query: "async=true&delay=2.001s", wantErr: `delay="2.001s": a job (async=true) waits at most 2s`},
 		{query: "delay=10s&async=true", wantErr: `delay="10s": a job (async=true) waits at most 2s`},
 		{query: "async=yes", wantErr: `async="yes": want true or false`},
+		// user= names one user, or up to 8, separated by commas.
+		{query: "user=alice", want: Hello{Users: []string{"alice"}}},
+		{query: "user=alice,bob,carol", want: Hello{Users: []string{"alice", "bob", "carol"}}},
+		{query: "user=a,b,c,d,e,f,g,h", want: Hello{Users: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}},
+		{query: "user=a,b,c,d,e,f,g,h,i", wantErr: `user="a,b,c,d,e,f,g,h,i": want at most 8 names, separated by commas`},
+		{query: "user=alice,,bob", wantErr: `user="alice,,bob": name 2: want 1 to 64 letters, digits, '_' or '-', the names separated by commas`},
+		{query: "user=alice,", wantErr: `user="alice,": name 2: want 1 to 64 letters, digits, '_' or '-', the names separated by commas`},
+		{query: "user=", wantErr: `user="": want 1 to 64 letters, digits, '_' or '-'`},
 		// A long value is echoed cut short.
 		{query: "delay=" + strings.Repeat("9", 36000), wantErr: `delay="` + strings.Repeat("9", 64) + `"… (36000 bytes): want a Go duration from 0s to 10s, e.g. delay=200ms`},
 	}
@@ -77,5 +85,8 @@ func TestQueryRoundTrip(t *testing.T) {
 		assert.Equal(t, p, got, p.Query())
 	}
 	assert.Equal(t, "", Hello{}.Query())
+	assert.Equal(t, "", Hello{Users: []string{"alice", "bob"}}.Query(), "the users travel in the baggage")
+	assert.Equal(t, "alice", Hello{Users: []string{"alice"}}.User())
+	assert.Equal(t, "", Hello{Users: []string{"alice", "bob"}}.User(), "one user at most in a call's baggage")
 	assert.Equal(t, "delay=200ms&fail=true", Hello{Delay: 200 * time.Millisecond, Fail: true}.Query())
 }

@@ -209,16 +209,24 @@ func TestReadmeIsShort(t *testing.T) {
 // gives no edit that no test makes.
 func TestBreakItMatchesTheTests(t *testing.T) {
 	readme := read(t, filepath.Join(root, "README.md"))
-	start := strings.Index(readme, "## Break it")
-	if start < 0 {
+	if !strings.Contains(readme, "## Break it") {
 		t.Fatal("the README has no section \"## Break it\"")
 	}
-	section := readme[start:]
-	if end := strings.Index(section[3:], "\n## "); end >= 0 {
-		section = section[:end+3]
+	// The numbered items of the README's section "Break it", and of each
+	// lesson's, each one edit.
+	var items []string
+	for _, page := range append([]string{filepath.Join(root, "README.md")}, lessons(t)...) {
+		text := read(t, page)
+		start := strings.Index(text, "## Break it")
+		if start < 0 {
+			continue
+		}
+		section := text[start:]
+		if end := strings.Index(section[3:], "\n## "); end >= 0 {
+			section = section[:end+3]
+		}
+		items = append(items, regexp.MustCompile(`(?m)^\d+\. `).Split(section, -1)[1:]...)
 	}
-	// The section's numbered items, each one edit.
-	items := regexp.MustCompile(`(?m)^\d+\. `).Split(section, -1)[1:]
 
 	tests := read(t, filepath.Join(root, "frontend", "breakit_test.go")) + read(t, filepath.Join(root, "backend", "breakit_test.go"))
 	edits := regexp.MustCompile(`testkit\.BreakIt\{Fn: "([^"]+)", Line: "([^"]*)",\s*Old: "([^"]+)", New: "([^"]+)"\}`).FindAllStringSubmatch(tests, -1)
@@ -254,6 +262,7 @@ func checkBreakItLine(t *testing.T, item, fn, want string) {
 		t.Errorf("the README's Break it edit in %s names no file and line, e.g. [`frontend/handler.go:32`](frontend/handler.go#L32):\n%s", fn, item)
 		return
 	}
+	m[3] = strings.TrimLeft(m[3], "./") // a lesson's link starts ../../
 	if m[1] != m[3] || m[2] != m[4] {
 		t.Errorf("the README's Break it edit in %s says %s:%s but links to %s#L%s", fn, m[1], m[2], m[3], m[4])
 	}
