@@ -175,6 +175,15 @@ func (b *browser) checkSearch(base string, traceIDs ...string) {
 	}
 }
 
+// checkSystemArchitecture opens the System Architecture tab of the Jaeger
+// UI at base, and checks that its graph shows the two services, frontend
+// calling backend, with the count of calls on the edge.
+func (b *browser) checkSystemArchitecture(base string) {
+	b.t.Helper()
+	b.open(base+"/dependencies", `document.body.innerText.includes('frontend') && document.body.innerText.includes('backend')`,
+		"the graph of the services")
+}
+
 // open loads url and waits until ready, a JavaScript condition, holds.
 func (b *browser) open(url, ready, what string) {
 	b.t.Helper()

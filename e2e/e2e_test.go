@@ -280,4 +280,8 @@ func TestJaegerUI(t *testing.T) {
 	b.checkCriticalPath(base, l.slow)
 	b.checkJobTrace(base, l.job, l.async, l.send)
 	b.checkChildTrace(base, l.childOfParent)
+
+	// Lesson 4: System Architecture, the map of the services' calls.
+	checkFrontendCallsBackend(t, base)
+	b.checkSystemArchitecture(base)
 }

@@ -3,10 +3,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -112,4 +116,37 @@ func TestScreenshots(t *testing.T) {
 	}
 	b.checkTrace(linkIn(t, body), traceID, append([]uiSpan{{"frontend", "GET /", 1, false}}, calls...))
 	save("concurrency.png", ".span-row")
+
+	// docs/lessons/concepts.md: System Architecture, the services' graph
+	// that Jaeger draws from the traces it holds.
+	checkFrontendCallsBackend(t, base)
+	b.checkSystemArchitecture(base)
+	save("system-architecture.png", "")
+}
+
+// checkFrontendCallsBackend: Jaeger's dependencies, the data of the System
+// Architecture tab, hold the edge frontend → backend, with its count of
+// calls.
+func checkFrontendCallsBackend(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/api/dependencies?endTs=%d&lookback=3600000", base, time.Now().UnixMilli()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var deps struct {
+		Data []struct {
+			Parent, Child string
+			CallCount     int
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&deps); err != nil {
+		t.Fatalf("Jaeger's dependencies: %v", err)
+	}
+	for _, d := range deps.Data {
+		if d.Parent == "frontend" && d.Child == "backend" && d.CallCount > 0 {
+			return
+		}
+	}
+	t.Fatalf("Jaeger's dependencies have no edge frontend → backend: %+v", deps.Data)
 }
