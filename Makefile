@@ -81,13 +81,13 @@ JAEGER_UNTRACED_FLAG = --set=extensions.jaeger_query.enable_tracing=false
 run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16686, all on localhost (JAEGER_CONFIG=…)
 	bin/jaeger $(if $(JAEGER_CONFIG),--config $(JAEGER_CONFIG),$(JAEGER_STRATEGIES_FLAG)) $(JAEGER_UI_FLAG) $(JAEGER_LOOPBACK_FLAGS) $(JAEGER_UNTRACED_FLAG)
 
-# Prometheus 3.11.3 (module v0.311.3), for Jaeger's Monitor tab, built from
+# Prometheus 3.16.0 (module v0.316.0), for Jaeger's Monitor tab, built from
 # the Go module proxy in its own module, tools/prometheus, like Jaeger.
 # Built this way it serves its query API, which is all Jaeger needs, but no
 # web UI of its own. Static, as Jaeger is.
 prometheus: bin/prometheus ## (slow) build Prometheus from source into bin/prometheus
 bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
-	$(call building,Prometheus 3.11.3,about 12 CPU-minutes: 5 ½ to 6 ½ min on 2 cores)
+	$(call building,Prometheus 3.16.0,about 12 CPU-minutes: 5 ½ to 6 ½ min on 2 cores)
 	$(TIMED) (cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus)
 
 # Prometheus here, scraping the Jaeger of
@@ -119,8 +119,8 @@ bin/etcd: tools/kubernetes/go.mod tools/kubernetes/go.sum
 	$(TIMED) (cd tools/kubernetes && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/etcd go.etcd.io/etcd/server/v3)
 
 # An OpenTelemetry Collector with the components of the routing tier of
-# deploy/kubernetes (contrib 0.138.0: the loadbalancing exporter of 0.139.0,
-# Jaeger 2.12.0's release, sends nothing; tools/otelcol/main.go says why),
+# deploy/kubernetes (contrib 0.160.0; not 0.139.0, Jaeger 2.12.0's release,
+# whose loadbalancing exporter sends nothing: tools/otelcol/main.go says why),
 # built from the Go module proxy in its own module, tools/otelcol, for its
 # tests.
 otelcol: bin/otelcol ## (slow) build the OpenTelemetry Collector of the routing tier into bin/otelcol

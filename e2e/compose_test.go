@@ -297,7 +297,7 @@ func TestComposeFilesPublishOnLoopback(t *testing.T) {
 // label tracingdemo.stand-in.)
 func checkNoStandInUnderOfficialNames(t *testing.T) {
 	t.Helper()
-	for _, image := range []string{"golang:1.27.3", "gcr.io/distroless/static-debian12:nonroot", "jaegertracing/jaeger:2.12.0", "prom/prometheus:v3.11.3"} {
+	for _, image := range []string{"golang:1.27.3", "gcr.io/distroless/static-debian12:nonroot", "jaegertracing/jaeger:2.12.0", "prom/prometheus:v3.16.0"} {
 		out, err := exec.Command("docker", "image", "inspect", "-f", `{{index .Config.Labels "tracingdemo.stand-in"}}`, image).Output()
 		if err != nil {
 			continue // not here: nothing can shadow it

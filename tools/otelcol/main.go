@@ -2,11 +2,13 @@
 // that the routing tier of deploy/kubernetes needs: the OTLP receiver, the
 // memory limiter, and the loadbalancing exporter, which routes spans by
 // trace ID (plus the plain OTLP exporters, to show what goes wrong without
-// it). Its components are those of the contrib distribution 0.138.0, the
-// image the manifests name: the release before the one Jaeger 2.12.0 is
-// built on (0.139.0), whose loadbalancing exporter creates no exporter for
-// any endpoint ("component type mismatch", upstream issue 43950, fixed in
-// the release after it), so that every span fails to reach the samplers.
+// it). Its components are those of the contrib distribution 0.160.0, the
+// image the manifests name: the newest release whose modules are all
+// served here (0.161.0's loadbalancing exporter needs a module that is
+// not). Not 0.139.0, the release Jaeger 2.12.0 is built on, whose
+// loadbalancing exporter creates no exporter for any endpoint ("component
+// type mismatch", upstream issue 43950, fixed in the release after it), so
+// that every span fails to reach the samplers.
 package main
 
 import (
@@ -28,6 +30,7 @@ import (
 	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 )
 
 func components() (otelcol.Factories, error) {
@@ -43,6 +46,9 @@ func components() (otelcol.Factories, error) {
 		loadbalancingexporter.NewFactory(), otlpexporter.NewFactory(), otlphttpexporter.NewFactory()); err != nil {
 		return f, err
 	}
+	// The Collector's own telemetry (its metrics on :8888), which it no
+	// longer sets up by itself.
+	f.Telemetry = otelconftelemetry.NewFactory()
 	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](healthcheckextension.NewFactory())
 	return f, err
 }
@@ -52,7 +58,7 @@ func main() {
 		BuildInfo: component.BuildInfo{
 			Command:     "otelcol",
 			Description: "OpenTelemetry Collector: the routing tier of the tracing demo",
-			Version:     "0.138.0",
+			Version:     "0.160.0",
 		},
 		Factories: components,
 		ConfigProviderSettings: otelcol.ConfigProviderSettings{
