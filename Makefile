@@ -87,7 +87,7 @@ run-jaeger: jaeger ## run Jaeger here: OTLP on 4317/4318, UI and query API on 16
 # web UI of its own. Static, as Jaeger is.
 prometheus: bin/prometheus ## (slow) build Prometheus from source into bin/prometheus
 bin/prometheus: tools/prometheus/go.mod tools/prometheus/go.sum
-	$(call building,Prometheus 3.16.0,about 12 CPU-minutes: 5 ½ to 6 ½ min on 2 cores)
+	$(call building,Prometheus 3.16.0,about 12 CPU-minutes: 6 to 9 min on 2 cores)
 	$(TIMED) (cd tools/prometheus && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/prometheus github.com/prometheus/prometheus/cmd/prometheus)
 
 # Prometheus here, scraping the Jaeger of

@@ -24,6 +24,12 @@ if ! "$docker" info >/dev/null 2>&1; then
 	exit 1
 fi
 
+# The first up builds the services' images, which takes minutes: say so
+# before, since the build may show nothing for a while.
+if [ "${1:-}" = up ] && ! "$docker" image inspect tracingdemo/frontend >/dev/null 2>&1; then
+	say "$1" "building the services' images first, once (later ups reuse Docker's cache): 2 min on our idle 2-core CI machine, more on a busy one"
+fi
+
 # Compose v2.1 and later have up --wait.
 if "$docker" compose up --help 2>/dev/null | grep -q -- '--wait'; then
 	exec "$docker" compose "$@"
