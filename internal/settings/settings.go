@@ -155,14 +155,10 @@ func loadFrontend() (Frontend, error) {
 			return f, &EnvError{Name: "JAEGER_UI_URL", Value: v, Reason: "want no ? or # in it: /trace/{id} is added to its end"}
 		}
 	}
-	trust, err := oneOf("TRUST_CALLER_TRACE", "false", "true")
-	f.TrustCallerTrace = trust == "true"
-	if err != nil {
+	if f.TrustCallerTrace, err = flag("TRUST_CALLER_TRACE"); err != nil {
 		return f, err
 	}
-	network, err := oneOf("NETWORK_SPANS", "false", "true")
-	f.NetworkSpans = network == "true"
-	if err != nil {
+	if f.NetworkSpans, err = flag("NETWORK_SPANS"); err != nil {
 		return f, err
 	}
 	timeout := cmp.Or(os.Getenv("BACKEND_TIMEOUT"), DefaultBackendTimeout.String())
@@ -201,6 +197,12 @@ func oneOf(name string, values ...string) (string, error) {
 		return "", &EnvError{Name: name, Value: v, Reason: err.Error()}
 	}
 	return v, nil
+}
+
+// flag reads the variable name: "false" (the default) or "true".
+func flag(name string) (bool, error) {
+	v, err := oneOf(name, "false", "true")
+	return v == "true", err
 }
 
 // choice wants one of values.
